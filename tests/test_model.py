@@ -1,0 +1,194 @@
+import math
+
+import pytest
+import torch
+
+from tests.helpers import make_model
+from tinylm import ModelConfig, TinyLM, TinyLMError, count_parameters
+from tinylm.model import LayerNorm, attention_explicit, causal_mask, layer_norm_reference
+
+POSITIONS = ["sinusoidal", "learned", "rope", "none"]
+
+
+def random_ids(batch=2, length=12, vocab=50, seed=0):
+    return torch.randint(0, vocab, (batch, length), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+def test_shapes_and_attention_rows_sum_to_one(pos):
+    model = make_model(pos_encoding=pos)
+    out = model(random_ids(), return_attention=True)
+    assert out.logits.shape == (2, 12, 50)
+    assert out.loss is None
+    assert len(out.attentions) == 2
+    for weights in out.attentions:
+        assert weights.shape == (2, 4, 12, 12)
+        assert torch.allclose(weights.sum(-1), torch.ones(2, 4, 12), atol=1e-6)
+        assert (weights >= 0).all()
+
+
+def test_attention_is_causal_zero_above_diagonal():
+    weights = make_model()(random_ids(), return_attention=True).attentions[0]
+    upper = torch.triu(torch.ones(12, 12, dtype=torch.bool), diagonal=1)
+    assert (weights[..., upper] == 0).all()
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_changing_future_tokens_never_changes_earlier_logits(pos, norm):
+    model = make_model(pos_encoding=pos, norm_position=norm)
+    ids = random_ids(batch=1, length=16)
+    changed = ids.clone()
+    changed[0, 9:] = (changed[0, 9:] + 7) % 50
+    a, b = model(ids).logits, model(changed).logits
+    assert torch.allclose(a[0, :9], b[0, :9], atol=1e-6)
+    assert not torch.allclose(a[0, 9:], b[0, 9:], atol=1e-3)
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+def test_explicit_attention_path_equals_fast_path(pos):
+    model = make_model(pos_encoding=pos)
+    ids = random_ids()
+    fast = model(ids)
+    explicit = model(ids, return_attention=True)
+    assert torch.allclose(fast.logits, explicit.logits, atol=1e-5)
+
+
+def test_explicit_equals_sdpa_for_one_layer_with_a_cached_past():
+    torch.manual_seed(0)
+    q = torch.randn(2, 3, 4, 8)
+    k, v = torch.randn(2, 3, 10, 8), torch.randn(2, 3, 10, 8)
+    out, weights = attention_explicit(q, k, v)
+    mask = causal_mask(4, 10)
+    reference = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert torch.allclose(out, reference, atol=1e-5)
+    assert (weights[..., ~mask] == 0).all()
+
+
+def test_attention_weights_are_softmax_of_scaled_dot_products():
+    model = make_model()
+    ids = random_ids(batch=1, length=6)
+    out = model(ids, return_attention=True)
+    block = model.blocks[0]
+    x = block.norm1(model.embed(ids))
+    q, k, _ = block.attention.qkv(x).split(32, dim=2)
+    q, k = block.attention.split_heads(q), block.attention.split_heads(k)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(8)
+    scores = scores.masked_fill(~torch.ones(6, 6, dtype=torch.bool).tril(), float("-inf"))
+    assert torch.allclose(out.attentions[0], torch.softmax(scores, -1), atol=1e-6)
+
+
+def test_multi_head_equals_a_loop_over_heads():
+    model = make_model()
+    attention = model.blocks[0].attention
+    x = torch.randn(2, 7, 32)
+    combined, _ = attention(x)
+    w_qkv, b_qkv = attention.qkv.weight, attention.qkv.bias
+    w_q, w_k, w_v = w_qkv.split(32)
+    b_q, b_k, b_v = b_qkv.split(32)
+    heads = []
+    for h in range(4):
+        rows = slice(8 * h, 8 * (h + 1))
+        q = x @ w_q[rows].T + b_q[rows]
+        k = x @ w_k[rows].T + b_k[rows]
+        v = x @ w_v[rows].T + b_v[rows]
+        scores = q @ k.transpose(-2, -1) / math.sqrt(8)
+        scores = scores.masked_fill(~torch.ones(7, 7, dtype=torch.bool).tril(), float("-inf"))
+        heads.append(torch.softmax(scores, -1) @ v)
+    looped = attention.out_proj(torch.cat(heads, dim=-1))
+    assert torch.allclose(combined, looped, atol=1e-5)
+
+
+def test_layer_norm_matches_the_formula():
+    x = torch.randn(3, 5, 16) * 4 + 2
+    norm = LayerNorm(16)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.uniform_(-1, 1)
+    assert torch.allclose(norm(x), layer_norm_reference(x, norm.weight, norm.bias), atol=1e-5)
+    plain = layer_norm_reference(x, torch.ones(16), torch.zeros(16))
+    assert torch.allclose(plain.mean(-1), torch.zeros(3, 5), atol=1e-5)
+    assert torch.allclose(plain.var(-1, unbiased=False), torch.ones(3, 5), atol=1e-3)
+
+
+def test_loss_is_mean_cross_entropy_in_nats():
+    model = make_model()
+    ids = random_ids()
+    targets = random_ids(seed=1)
+    out = model(ids, targets)
+    log_probs = torch.log_softmax(out.logits, -1)
+    manual = -log_probs.gather(-1, targets.unsqueeze(-1)).mean()
+    assert math.isclose(out.loss.item(), manual.item(), rel_tol=1e-5)
+    assert abs(out.loss.item() - math.log(50)) < 0.3  # untrained: close to uniform
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+@pytest.mark.parametrize("tie", [True, False])
+def test_parameter_count_formula_matches_the_model(pos, tie):
+    config = ModelConfig(
+        vocab_size=37, context_len=16, d_model=32, n_layers=3, n_heads=4, pos_encoding=pos, tie_weights=tie
+    )
+    assert count_parameters(config) == TinyLM(config).num_parameters()
+    post = ModelConfig(vocab_size=37, context_len=16, d_model=32, n_layers=3, n_heads=4, norm_position="post")
+    assert count_parameters(post) == TinyLM(post).num_parameters()
+
+
+def test_gpt2_init_scales_residual_projections():
+    model = make_model(n_layers=4, d_model=128, n_heads=4)
+    assert abs(model.blocks[0].feed_forward.fc1.weight.std().item() - 0.02) < 0.002
+    expected = 0.02 / math.sqrt(8)
+    assert abs(model.blocks[0].attention.out_proj.weight.std().item() - expected) < 0.001
+    assert model.lm_head.weight is model.token_embedding.weight
+
+
+def test_same_seed_same_weights_different_seed_different():
+    a, b, c = make_model(seed=3), make_model(seed=3), make_model(seed=4)
+    assert torch.equal(a.blocks[0].attention.qkv.weight, b.blocks[0].attention.qkv.weight)
+    assert not torch.equal(a.blocks[0].attention.qkv.weight, c.blocks[0].attention.qkv.weight)
+
+
+def test_residual_stream_is_returned_after_every_sublayer():
+    model = make_model()
+    out = model(random_ids(), return_residuals=True)
+    names = [name for name, _ in out.residuals]
+    assert names == [
+        "embedding",
+        "layer0.attention",
+        "layer0.feed_forward",
+        "layer1.attention",
+        "layer1.feed_forward",
+    ]
+    final = model.lm_head(model.final_norm(out.residuals[-1][1]))
+    assert torch.allclose(final, out.logits, atol=1e-5)
+
+
+def test_too_long_input_is_refused_with_a_clear_message():
+    model = make_model()
+    with pytest.raises(ValueError, match="context"):
+        model(random_ids(length=17))
+
+
+@pytest.mark.parametrize(
+    ("settings", "code"),
+    [
+        ({"d_model": 30, "n_heads": 4}, "bad_config_heads"),
+        ({"n_layers": 0}, "bad_config_range"),
+        ({"d_model": 100000}, "bad_config_range"),
+        ({"pos_encoding": "spiral"}, "bad_config_choice"),
+        ({"dropout": 1.5}, "bad_config_dropout"),
+        ({"d_model": 12, "n_heads": 4, "pos_encoding": "rope"}, "bad_config_even"),
+        ({"d_model": 512, "n_layers": 12, "d_ff": 2048}, "too_many_parameters"),
+    ],
+)
+def test_bad_configs_are_refused_with_a_code(settings, code):
+    with pytest.raises(TinyLMError) as info:
+        ModelConfig(vocab_size=50, **settings)
+    assert info.value.code == code
+
+
+def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
+    with pytest.raises(TinyLMError, match="unknown config keys"):
+        ModelConfig.from_dict({"vocab_size": 5, "evil": 1})
+    with pytest.raises(TinyLMError):
+        ModelConfig.from_dict({"vocab_size": "five"})
+    assert ModelConfig.from_dict(ModelConfig(vocab_size=9).to_dict()) == ModelConfig(vocab_size=9)

@@ -1,0 +1,366 @@
+"""Training: minimise the next-token cross-entropy with AdamW, one small batch at a time.
+
+    loss = −(1/(B·T)) Σ log p_model(x_{t+1} | x_0 .. x_t)         (nats per token)
+
+One step: take a random batch, run the model, compute the loss, backpropagate, clip the gradient's
+norm (so one bad batch cannot throw the weights far), and let AdamW move every weight.
+
+The learning rate warms up linearly for ``warmup_steps`` (Adam's moment estimates are poor at the
+start), then follows a cosine from ``learning_rate`` down to ``min_lr_ratio × learning_rate`` at the
+end of training — the end being ``max_steps`` or, with a ``time_budget``, the wall-clock deadline.
+
+:class:`Trainer` is a step-wise driver for a UI: ``events()`` is a generator that trains and yields a
+:class:`TrainEvent` every ``log_interval`` steps (and at evaluations). Between steps it obeys
+``pause()``, ``resume()`` and ``stop()`` from any thread. A NaN/Inf loss stops it with a clear
+message and the weights from the last healthy step restored.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+
+from tinylm.corpora import TASKS, evaluate_task
+from tinylm.data import TokenData, evaluation_windows, random_windows
+from tinylm.errors import TinyLMError
+from tinylm.fast import autocast, make_optimizer, resolve_precision
+from tinylm.generate import SamplingSettings, generate
+from tinylm.model import TinyLM
+from tinylm.tokenizers import Tokenizer
+
+MAX_STEPS = 200_000
+MAX_TIME_BUDGET = 24 * 3600.0
+MAX_BATCH = 1024
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings. With ``time_budget`` (seconds) training ends at that wall time."""
+
+    max_steps: int = 2000
+    time_budget: float | None = None
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    min_lr_ratio: float = 0.1
+    warmup_steps: int = 30
+    weight_decay: float = 0.1
+    beta1: float = 0.9
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    log_interval: int = 10
+    eval_interval: int = 100
+    eval_tokens: int = 8192
+    sample_interval: int = 0  # steps between generated samples (0: none)
+    sample_tokens: int = 80
+    task_examples: int = 50  # exact-match examples per evaluation for the algorithmic tasks
+    seed: int = 0
+    precision: str = "auto"
+
+    def validate(self) -> None:
+        checks: list[tuple[str, Any, float, float]] = [
+            ("max_steps", self.max_steps, 1, MAX_STEPS),
+            ("batch_size", self.batch_size, 1, MAX_BATCH),
+            ("learning_rate", self.learning_rate, 1e-7, 1.0),
+            ("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0),
+            ("warmup_steps", self.warmup_steps, 0, MAX_STEPS),
+            ("weight_decay", self.weight_decay, 0.0, 1.0),
+            ("grad_clip", self.grad_clip, 0.0, 1e6),
+            ("log_interval", self.log_interval, 1, MAX_STEPS),
+            ("eval_interval", self.eval_interval, 1, MAX_STEPS),
+            ("eval_tokens", self.eval_tokens, 1, 1_000_000),
+            ("sample_interval", self.sample_interval, 0, MAX_STEPS),
+            ("sample_tokens", self.sample_tokens, 1, 1000),
+        ]
+        if self.time_budget is not None:
+            checks.append(("time_budget", self.time_budget, 0.1, MAX_TIME_BUDGET))
+        for name, value, low, high in checks:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+                raise TinyLMError(
+                    "bad_train_setting",
+                    f"{name} must be between {low} and {high} (got {value!r})",
+                    name=name,
+                    low=low,
+                    high=high,
+                    value=value,
+                )
+        resolve_precision(self.precision)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def learning_rate_at(config: TrainConfig, step: int, progress: float) -> float:
+    """Warm-up then cosine decay. progress ∈ [0, 1]: the fraction of training done (steps or time)."""
+    if step < config.warmup_steps:
+        return config.learning_rate * (step + 1) / config.warmup_steps
+    min_lr = config.learning_rate * config.min_lr_ratio
+    cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+    return min_lr + (config.learning_rate - min_lr) * cosine
+
+
+@dataclass
+class TrainEvent:
+    """Something that happened during training, for a progress bar, a chart or a log line.
+
+    kind: "step" (every log_interval steps), "eval" (validation loss measured), "sample" (text
+    generated), "done" (finished), "stopped" (stop() was called) or "failed" (NaN/Inf loss).
+    elapsed: training wall time in seconds (pauses excluded). tokens_per_sec: training throughput
+    over the last log interval.
+    """
+
+    kind: str
+    step: int
+    elapsed: float
+    train_loss: float | None = None
+    val_loss: float | None = None
+    learning_rate: float | None = None
+    tokens_per_sec: float | None = None
+    accuracy: float | None = None
+    sample: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class TrainingHistory:
+    """Everything worth plotting later; saved with the checkpoint."""
+
+    train: list[tuple[int, float, float]] = field(default_factory=list)  # (step, elapsed, loss)
+    val: list[tuple[int, float, float]] = field(default_factory=list)  # (step, elapsed, loss)
+    learning_rate: list[tuple[int, float]] = field(default_factory=list)  # (step, lr)
+    tokens_per_sec: list[tuple[int, float]] = field(default_factory=list)
+    accuracy: list[tuple[int, float]] = field(default_factory=list)  # (step, exact-match accuracy)
+    samples: list[tuple[int, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: [list(row) for row in rows] for key, rows in asdict(self).items()}
+
+
+def decay_groups(model: TinyLM, weight_decay: float) -> list[dict]:
+    """Weight decay for matrices (and embeddings) only; biases and LayerNorm γ, β are not shrunk."""
+    matrices = [p for p in model.parameters() if p.dim() >= 2]
+    vectors = [p for p in model.parameters() if p.dim() < 2]
+    return [{"params": matrices, "weight_decay": weight_decay}, {"params": vectors, "weight_decay": 0.0}]
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: TinyLM, windows: torch.Tensor, batch_size: int = 64, precision: str = "fp32"
+) -> float:
+    """Mean next-token cross-entropy (nats/token) over fixed windows (rows of T+1 ids)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        for start in range(0, len(windows), batch_size):
+            chunk = windows[start : start + batch_size]
+            with autocast(precision):
+                loss = model(chunk[:, :-1], chunk[:, 1:]).loss
+            total += float(loss) * chunk.shape[0]
+            count += chunk.shape[0]
+    finally:
+        model.train(was_training)
+    return total / max(count, 1)
+
+
+def greedy_completer(model: TinyLM, tokenizer: Tokenizer) -> Callable[[str, int], str]:
+    """complete(prompt, max_new_chars) by greedy decoding, for the exact-match task metric."""
+
+    def complete(prompt: str, max_new: int) -> str:
+        settings = SamplingSettings(greedy=True, max_new_tokens=max_new)
+        ids = [step.token_id for step in generate(model, tokenizer.encode(prompt), settings, n_candidates=1)]
+        return tokenizer.decode(ids)
+
+    return complete
+
+
+class Trainer:
+    """Trains a model on TokenData; drive it with ``for event in trainer.events(): ...``."""
+
+    def __init__(
+        self,
+        model: TinyLM,
+        tokenizer: Tokenizer,
+        data: TokenData,
+        config: TrainConfig,
+        task: str | None = None,
+        sample_prompt: str = "",
+    ) -> None:
+        config.validate()
+        if task is not None and task not in TASKS:
+            raise ValueError(f"unknown task {task!r}")
+        self.model, self.tokenizer, self.data, self.config = model, tokenizer, data, config
+        self.task = task
+        self.sample_prompt = sample_prompt
+        self.precision = resolve_precision(config.precision)
+        self.history = TrainingHistory()
+        self.step = 0
+        self.state = "ready"  # ready → running ⇄ paused → done | stopped | failed
+        self.message = ""
+        self._stop_requested = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        context = model.config.context_len
+        self._val_windows = evaluation_windows(data.val, context, config.eval_tokens)
+        self._batch_generator = torch.Generator().manual_seed(config.seed)
+        self._sample_count = 0
+
+    # -- control, callable from any thread -------------------------------------------------
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop_requested.set()
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- the loop ----------------------------------------------------------------------------
+    def _progress(self, elapsed: float) -> float:
+        if self.config.time_budget:
+            return elapsed / self.config.time_budget
+        return self.step / self.config.max_steps
+
+    def _finished(self, elapsed: float) -> bool:
+        if self.step >= self.config.max_steps:
+            return True
+        return self.config.time_budget is not None and elapsed >= self.config.time_budget
+
+    def _evaluate(self, elapsed: float) -> TrainEvent:
+        val_loss = evaluate_loss(self.model, self._val_windows, precision=self.precision)
+        self.history.val.append((self.step, elapsed, val_loss))
+        accuracy = None
+        if self.task is not None:
+            complete = greedy_completer(self.model, self.tokenizer)
+            accuracy = evaluate_task(self.task, complete, n=self.config.task_examples)
+            self.history.accuracy.append((self.step, accuracy))
+        return TrainEvent("eval", self.step, elapsed, val_loss=val_loss, accuracy=accuracy)
+
+    def generate_sample(self) -> str:
+        """A short text from the current model (fixed seed, τ = 0.8) to show learning progress."""
+        prompt = self.sample_prompt or self.tokenizer.decode(self.data.train[:1].tolist())
+        prompt_ids = self.tokenizer.encode(prompt)[-self.model.config.context_len :] or [0]
+        settings = SamplingSettings(
+            temperature=0.8, seed=self.config.seed, max_new_tokens=self.config.sample_tokens
+        )
+        new_ids = [step.token_id for step in generate(self.model, prompt_ids, settings, n_candidates=1)]
+        return prompt + self.tokenizer.decode(new_ids)
+
+    def events(self) -> Iterator[TrainEvent]:
+        """Train, yielding events; returns when done, stopped or failed (see ``state``)."""
+        config, model = self.config, self.model
+        model.train()
+        groups = decay_groups(model, config.weight_decay)
+        optimizer = make_optimizer(groups, lr=config.learning_rate, betas=(config.beta1, config.beta2))
+        parameters = [p for group in groups for p in group["params"]]
+        healthy = [p.detach().clone() for p in parameters]  # weights after the last finite-loss step
+        healthy_step = 0
+        context = model.config.context_len
+        tokens_per_step = config.batch_size * context
+
+        self.state = "running"
+        elapsed = 0.0  # training wall time, pauses excluded, evaluations included
+        yield self._evaluate(elapsed)
+        interval_loss, interval_steps, interval_time = 0.0, 0, 0.0
+        resumed_at = time.perf_counter()
+        while not self._finished(elapsed + time.perf_counter() - resumed_at):
+            if self._stop_requested.is_set():
+                break
+            if not self._running.is_set():  # paused: stop the clock until resumed or stopped
+                elapsed += time.perf_counter() - resumed_at
+                self.state = "paused"
+                while not self._running.wait(timeout=0.1):
+                    pass
+                self.state = "running"
+                resumed_at = time.perf_counter()
+                continue
+            step_start = time.perf_counter()
+            lr = learning_rate_at(config, self.step, self._progress(elapsed + step_start - resumed_at))
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            x, y = random_windows(self.data.train, config.batch_size, context, self._batch_generator)
+            with autocast(self.precision):
+                loss = model(x, y).loss
+            loss_value = float(loss.detach())
+            grad_norm = 0.0
+            if math.isfinite(loss_value):
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = float(
+                    torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip or float("inf"))
+                )
+            if not (math.isfinite(loss_value) and math.isfinite(grad_norm)):
+                with torch.no_grad():
+                    for parameter, saved in zip(parameters, healthy, strict=True):
+                        parameter.copy_(saved)
+                self.state = "failed"
+                self.message = (
+                    f"the loss became {loss_value} at step {self.step + 1}: the learning rate ({lr:.2g}) is "
+                    f"probably too high. Training stopped; the weights from step {healthy_step} were kept."
+                )
+                now = elapsed + time.perf_counter() - resumed_at
+                yield TrainEvent(
+                    "failed", self.step, now, train_loss=loss_value, learning_rate=lr, message=self.message
+                )
+                return
+            optimizer.step()
+            self.step += 1
+            step_seconds = time.perf_counter() - step_start
+            interval_loss += loss_value
+            interval_steps += 1
+            interval_time += step_seconds
+            if self.step % config.log_interval == 0 or self._finished(
+                elapsed + time.perf_counter() - resumed_at
+            ):
+                with torch.no_grad():
+                    for parameter, saved in zip(parameters, healthy, strict=True):
+                        saved.copy_(parameter)
+                healthy_step = self.step
+                now = elapsed + time.perf_counter() - resumed_at
+                mean_loss = interval_loss / interval_steps
+                speed = interval_steps * tokens_per_step / max(interval_time, 1e-9)
+                self.history.train.append((self.step, now, mean_loss))
+                self.history.learning_rate.append((self.step, lr))
+                self.history.tokens_per_sec.append((self.step, speed))
+                yield TrainEvent(
+                    "step", self.step, now, train_loss=mean_loss, learning_rate=lr, tokens_per_sec=speed
+                )
+                interval_loss, interval_steps, interval_time = 0.0, 0, 0.0
+            now = elapsed + time.perf_counter() - resumed_at
+            if self.step % config.eval_interval == 0 and not self._finished(now):
+                yield self._evaluate(now)
+            if config.sample_interval and self.step % config.sample_interval == 0 and not self._finished(now):
+                yield self._sample_event(now)
+        elapsed += time.perf_counter() - resumed_at
+        stopped = self._stop_requested.is_set() and not self._finished(elapsed)
+        if not self.history.val or self.history.val[-1][0] != self.step:
+            yield self._evaluate(elapsed)
+        if config.sample_interval:
+            yield self._sample_event(elapsed)
+        self.state = "stopped" if stopped else "done"
+        self.message = f"stopped at step {self.step}" if stopped else f"finished {self.step} steps"
+        yield TrainEvent(
+            self.state, self.step, elapsed, val_loss=self.history.val[-1][2], message=self.message
+        )
+
+    def _sample_event(self, elapsed: float) -> TrainEvent:
+        text = self.generate_sample()
+        self.history.samples.append((self.step, text))
+        return TrainEvent("sample", self.step, elapsed, sample=text)
+
+    def run(self, on_event: Callable[[TrainEvent], None] | None = None) -> TrainingHistory:
+        """Train to the end, passing each event to on_event; returns the history."""
+        for event in self.events():
+            if on_event is not None:
+                on_event(event)
+        return self.history
