@@ -133,3 +133,16 @@ def test_generation_leaves_training_mode_as_it_was():
     model.train()
     list(generate(model, [1], SamplingSettings(max_new_tokens=2)))
     assert model.training
+
+
+def test_inverse_cdf_sampling_follows_the_probabilities():
+    from tinylm.generate import sample
+
+    probs = torch.tensor([0.5, 0.0, 0.3, 0.2, 0.0])
+    generator = torch.Generator().manual_seed(0)
+    counts = torch.zeros(5)
+    for _ in range(20_000):
+        counts[sample(probs, generator)] += 1
+    frequencies = counts / counts.sum()
+    assert counts[1] == 0 and counts[4] == 0  # zero-probability tokens are never drawn
+    assert torch.allclose(frequencies, probs, atol=0.015)

@@ -84,6 +84,8 @@ def distribution_stages(
     if temperature == 0.0:
         probs = torch.zeros_like(logits)
         probs[logits.argmax()] = 1.0
+    elif temperature == 1.0:
+        probs = stages["model"]
     else:
         probs = torch.softmax(logits / temperature, dim=-1)
     stages["temperature"] = probs
@@ -103,6 +105,17 @@ def distribution_stages(
     return stages
 
 
+def sample(probs: torch.Tensor, generator: torch.Generator) -> int:
+    """Draw one token id with probability probs[i] (inverse-CDF sampling).
+
+    u ~ Uniform(0, 1); the answer is the first i whose cumulative probability exceeds u·Σp. A token
+    with probability 0 adds nothing to the cumulative sum, so it can never be that first i.
+    """
+    cumulative = torch.cumsum(probs, dim=0)
+    u = torch.rand((), generator=generator) * cumulative[-1]
+    return min(int(torch.searchsorted(cumulative, u, right=True)), probs.numel() - 1)
+
+
 @dataclass
 class GenerationStep:
     """One generated token and the distribution it was drawn from."""
@@ -116,22 +129,35 @@ class GenerationStep:
     logits: torch.Tensor | None = None  # (V,) raw scores, when asked for (the step mode shows them)
 
 
+def window_start(context_len: int, length: int, previous_start: int | None = None) -> int:
+    """Where the model's window starts for a text of ``length`` tokens: it sees ids[start:].
+
+    For a prompt (no previous_start) the window holds its last context_len tokens. As tokens are
+    appended one at a time (previous_start: where the window started one token earlier) it stays put
+    until the text no longer fits, then jumps forward so that it holds the newest half context (at
+    least one token): start = length − max(1, ⌊context_len / 2⌋). See the module docstring for why.
+    """
+    if previous_start is None:
+        return max(0, length - context_len)
+    if length - previous_start <= context_len:
+        return previous_start
+    return length - max(1, context_len // 2)
+
+
 class _Window:
     """Which tokens the model sees for the next prediction: ids[start:]. Shared by both paths."""
 
     def __init__(self, context_len: int, length: int) -> None:
         self.context = context_len
-        self.start = max(0, length - context_len)
+        self.start = window_start(context_len, length)
 
     def full_after(self, length: int) -> bool:
         """After appending a token: if the window overflowed, jump it forward and return True."""
-        if length - self.start <= self.context:
-            return False
-        self.start = length - max(1, self.context // 2)
-        return True
+        previous, self.start = self.start, window_start(self.context, length, self.start)
+        return self.start != previous
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(
     model: TinyLM,
     prompt_ids: list[int],
@@ -153,7 +179,7 @@ def generate(
     generator = torch.Generator().manual_seed(int(settings.seed))
     ids = list(prompt_ids)
     window = _Window(model.config.context_len, len(ids))
-    cache = KVCache(model.config.n_layers) if use_cache else None
+    cache = KVCache(model.config.n_layers, model.config.context_len) if use_cache else None
 
     def full_forward() -> torch.Tensor:
         context = torch.tensor([ids[window.start :]], dtype=torch.long)
@@ -166,10 +192,7 @@ def generate(
                 logits, 0.0 if settings.is_greedy else settings.temperature, settings.top_k, settings.top_p
             )
             probs = stages["top_p"]
-            if settings.is_greedy:
-                token = int(torch.argmax(probs))
-            else:
-                token = int(torch.multinomial(probs, 1, generator=generator))
+            token = int(torch.argmax(probs)) if settings.is_greedy else sample(probs, generator)
             top = torch.topk(probs, min(n_candidates, vocab))
             top_ids = top.indices.tolist()
             shown = [*top_ids, token]
@@ -187,7 +210,7 @@ def generate(
             if index == settings.max_new_tokens - 1:
                 break
             if window.full_after(len(ids)) or cache is None:
-                cache = KVCache(model.config.n_layers) if use_cache else None
+                cache = KVCache(model.config.n_layers, model.config.context_len) if use_cache else None
                 logits = full_forward()
             else:  # one new token: its query looks at the cached keys and values of the window
                 position = len(ids) - 1 - window.start

@@ -54,26 +54,37 @@ class KVCache:
     Generating token t+1 only needs the *new* token's query; its keys and values for tokens 0..t were
     computed in earlier steps and do not change (the model is causal), so we keep them here and each
     step costs one token's worth of work instead of the whole sequence's.
+
+    The buffers hold up to ``max_len`` tokens and are filled in place (appending by concatenation
+    would copy the whole cache at every step).
     """
 
-    def __init__(self, n_layers: int) -> None:
+    def __init__(self, n_layers: int, max_len: int) -> None:
+        self.max_len = max_len
         self.keys: list[torch.Tensor | None] = [None] * n_layers
         self.values: list[torch.Tensor | None] = [None] * n_layers
+        self.lengths = [0] * n_layers
 
     @property
     def length(self) -> int:
-        """How many tokens the cache holds."""
-        return 0 if self.keys[0] is None else self.keys[0].shape[2]
+        """How many tokens the cache holds (after the last layer has been updated)."""
+        return self.lengths[-1]
 
     def update(
         self, layer: int, keys: torch.Tensor, values: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Append this step's keys/values (B, H, T_new, d_k) and return all of them for this layer."""
-        if self.keys[layer] is not None:
-            keys = torch.cat((self.keys[layer], keys), dim=2)
-            values = torch.cat((self.values[layer], values), dim=2)
-        self.keys[layer], self.values[layer] = keys, values
-        return keys, values
+        """Append this step's keys/values (B, H, T_new, d_k); return all of them for this layer."""
+        start, new = self.lengths[layer], keys.shape[2]
+        if start + new > self.max_len:
+            raise ValueError(f"the KV cache holds {self.max_len} tokens; {start + new} were asked for")
+        if self.keys[layer] is None:
+            batch, heads, _, head_dim = keys.shape
+            self.keys[layer] = keys.new_empty(batch, heads, self.max_len, head_dim)
+            self.values[layer] = values.new_empty(batch, heads, self.max_len, head_dim)
+        self.keys[layer][:, :, start : start + new] = keys
+        self.values[layer][:, :, start : start + new] = values
+        self.lengths[layer] = start + new
+        return self.keys[layer][:, :, : start + new], self.values[layer][:, :, : start + new]
 
 
 class LayerNorm(nn.Module):
@@ -134,8 +145,13 @@ def attention_explicit(
     allowed = causal_mask(q.shape[-2], k.shape[-2], device=q.device)
     scores = scores.masked_fill(~allowed, float("-inf"))
     weights = torch.softmax(scores, dim=-1)
-    dropped = F.dropout(weights, p=dropout_p) if dropout_p > 0 else weights
+    dropped = dropout(weights, dropout_p, training=True)  # callers pass 0 outside training
     return dropped @ v, weights
+
+
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Dropout during training only, and only when p > 0 (skipping it costs nothing at generation)."""
+    return F.dropout(x, p) if training and p > 0 else x
 
 
 class CausalSelfAttention(nn.Module):
@@ -199,10 +215,10 @@ class FeedForward(nn.Module):
         self.fc1 = nn.Linear(config.d_model, config.d_ff)
         self.fc2 = nn.Linear(config.d_ff, config.d_model)
         self.activation = F.gelu if config.activation == "gelu" else F.relu
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = config.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.fc2(self.activation(self.fc1(x))))
+        return dropout(self.fc2(self.activation(self.fc1(x))), self.dropout, self.training)
 
 
 class Block(nn.Module):
@@ -222,7 +238,7 @@ class Block(nn.Module):
         self.attention = CausalSelfAttention(config)
         self.norm2 = LayerNorm(config.d_model)
         self.feed_forward = FeedForward(config)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = config.dropout
 
     def forward(
         self,
@@ -235,13 +251,13 @@ class Block(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self.pre_norm:
             update, weights = self.attention(self.norm1(x), rope, cache, layer, need_weights)
-            x = x + self.dropout(update)
+            x = x + dropout(update, self.dropout, self.training)
             if residuals is not None:
                 residuals.append((f"layer{layer}.attention", x))
             x = x + self.feed_forward(self.norm2(x))
         else:
             update, weights = self.attention(x, rope, cache, layer, need_weights)
-            x = self.norm1(x + self.dropout(update))
+            x = self.norm1(x + dropout(update, self.dropout, self.training))
             if residuals is not None:
                 residuals.append((f"layer{layer}.attention", x))
             x = self.norm2(x + self.feed_forward(x))
@@ -272,7 +288,6 @@ class TinyLM(nn.Module):
         if config.pos_encoding == "sinusoidal":  # fixed, not trained, not saved: computed from the formula
             table = sinusoidal_positional_encoding(config.context_len, config.d_model)
             self.register_buffer("sinusoidal_table", table, persistent=False)
-        self.embedding_dropout = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
         # Pre-norm leaves the stream un-normalised after the last block, so one more LayerNorm.
         self.final_norm = LayerNorm(config.d_model) if config.norm_position == "pre" else nn.Identity()
@@ -321,7 +336,7 @@ class TinyLM(nn.Module):
             else:
                 positions = torch.arange(start_pos, start_pos + length, device=idx.device)
                 x = x + self.position_embedding(positions)
-        return self.embedding_dropout(x)
+        return dropout(x, self.config.dropout, self.training)
 
     def forward(
         self,
