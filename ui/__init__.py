@@ -1,0 +1,4 @@
+"""App helpers for TinyLM Lab's Streamlit pages: strings, session state, layout, figures, jobs.
+
+The pages stay thin: widgets, one call into tinylm (through the cached helpers here), and charts.
+"""
