@@ -1,0 +1,416 @@
+"""The background job runner (ui/jobs.py): real training runs of a very small model, a few seconds each."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import time
+import zipfile
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint
+from tinylm.config import count_parameters, estimate_training_memory_bytes
+from tinylm.corpora import generate_corpus
+from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
+from tinylm.errors import TinyLMError
+from tinylm.tokenizers import CharTokenizer
+from tinylm.train import evaluate_loss
+from ui import jobs
+from ui.jobs import JobError, JobManager, Limits, RunSpec, make_plan
+
+# A model small enough that a hundred steps take well under a second on one busy core.
+SMALL = RunSpec(
+    corpus="stories-en",
+    n_layers=1,
+    n_heads=2,
+    d_model=32,
+    context_len=16,
+    batch_size=8,
+    learning_rate=1e-2,
+    warmup_steps=5,
+    budget="steps",
+    max_steps=60,
+    sample_every=30,
+)
+LONG = replace(SMALL, budget="time", time_budget=120.0)
+
+
+@pytest.fixture
+def manager(tmp_path):
+    made = []
+
+    def make(**options) -> JobManager:
+        hook = options.pop("event_hook", None)
+        limits = Limits(max_jobs=1, max_queue=2, orphan_seconds=60.0)
+        for key, value in options.items():
+            setattr(limits, key, value)
+        made.append(
+            JobManager(tmp_path / "runs", limits, session_alive=lambda session: False, event_hook=hook)
+        )
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.shutdown()
+
+
+def wait_for(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def stories_data(context_len: int):
+    text = generate_corpus("stories-en", n_chars=BUILTIN_CORPUS_CHARS, seed=0)
+    tokenizer = CharTokenizer.from_text(text)
+    return tokenizer, prepare_data(text, tokenizer, context_len)
+
+
+def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path):
+    jobs_ = manager()
+    run_id = jobs_.submit(SMALL)
+    assert jobs.valid_run_id(run_id)
+    view = jobs_.wait(run_id, timeout=60)
+    assert view.status == "done", view.message
+    assert view.step == SMALL.max_steps
+    assert view.message["code"] == "done"
+    # The loss fell: the last validation loss is well below the first (an untrained model: ~ln V).
+    first, last = view.history["val"][0][2], view.history["val"][-1][2]
+    tokenizer, data = stories_data(SMALL.context_len)
+    assert first == pytest.approx(np.log(tokenizer.vocab_size), abs=0.3)
+    assert last < first - 0.5
+    assert view.data["vocab"] == tokenizer.vocab_size
+    assert view.data["train_tokens"] == len(data.train) and view.data["val_tokens"] == len(data.val)
+    assert 2.0 < view.data["unigram_entropy"] < np.log(tokenizer.vocab_size)
+    # Samples at steps 30 and 60 (the end), each continuing the prompt.
+    assert [step for step, _ in view.samples] == [30, 60]
+    assert all(text.startswith("Once upon a time") for _, text in view.samples)
+    # The published model is a frozen copy in eval mode whose val loss is the one recorded last.
+    checkpoint, version = jobs_.model_for(run_id)
+    assert version == view.model_version and version >= 2
+    assert not checkpoint.model.training
+    assert not any(p.requires_grad for p in checkpoint.model.parameters())
+    windows = data.val.unfold(0, SMALL.context_len + 1, SMALL.context_len)
+    assert evaluate_loss(checkpoint.model, windows[:512]) == pytest.approx(last, rel=0.02)
+    # The last attention snapshot is the model's own softmax(QKᵀ/√d_k) on the probe text.
+    probe = data.val[: min(jobs.PROBE_TOKENS, SMALL.context_len)].tolist()
+    assert view.probe_tokens == tokenizer.token_strings(probe)
+    step, weights = view.snapshots[-1]
+    assert step == SMALL.max_steps
+    assert weights.shape == (1, 2, len(probe), len(probe))
+    expected = checkpoint.model(torch.tensor([probe]), return_attention=True).attentions[0][0].numpy()
+    np.testing.assert_allclose(weights[0].astype(np.float32), expected, atol=2e-3)
+    np.testing.assert_allclose(weights.astype(np.float32).sum(-1), 1.0, atol=5e-3)
+    assert np.all(np.triu(weights.astype(np.float32), k=1) == 0)  # causal: no looking ahead
+    # On disk: the same weights, and a run.json a new server process can read back.
+    saved = read_checkpoint(tmp_path / "runs" / run_id)
+    for (name, a), (_, b) in zip(
+        saved.model.state_dict().items(), checkpoint.model.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+    reopened = JobManager(tmp_path / "runs", Limits(), session_alive=lambda s: False)
+    try:
+        again = reopened.get(run_id)
+        assert again.status == "done" and again.step == view.step
+        assert again.history["val"] == [tuple(row) for row in view.history["val"]]
+        assert len(again.snapshots) == len(view.snapshots)
+        loaded, loaded_version = reopened.model_for(run_id)
+        assert loaded_version == version
+        assert torch.equal(loaded.model.token_embedding.weight, checkpoint.model.token_embedding.weight)
+    finally:
+        reopened.shutdown()
+    # Memory released: no live job, no trainer or text held.
+    assert jobs_.live_jobs() == []
+
+
+def test_stop_really_stops_the_worker_thread_and_keeps_the_model(manager):
+    jobs_ = manager()
+    run_id = jobs_.submit(LONG)
+    wait_for(lambda: jobs_.get(run_id).step >= 20)
+    thread = jobs_.thread_of(run_id)
+    assert thread.is_alive()
+    stopped_at = time.monotonic()
+    jobs_.stop(run_id)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert time.monotonic() - stopped_at < 1.5
+    view = jobs_.get(run_id)
+    assert view.status == "stopped" and view.message["code"] == "user"
+    step = view.step
+    time.sleep(0.3)
+    assert jobs_.get(run_id).step == step
+    assert jobs_.model_for(run_id) is not None
+
+
+def test_pause_holds_the_step_and_resume_continues(manager):
+    jobs_ = manager()
+    run_id = jobs_.submit(LONG)
+    wait_for(lambda: jobs_.get(run_id).step >= 10)
+    jobs_.pause(run_id)
+    assert jobs_.get(run_id).status == "paused"
+    time.sleep(0.3)  # let the step in progress finish
+    held = jobs_.get(run_id).step
+    time.sleep(0.5)
+    assert jobs_.get(run_id).step == held
+    jobs_.resume(run_id)
+    assert jobs_.get(run_id).status == "running"
+    wait_for(lambda: jobs_.get(run_id).step > held + 5)
+    jobs_.stop(run_id)
+    assert jobs_.wait(run_id, timeout=10).status == "stopped"
+
+
+def test_the_concurrency_limit_queues_the_extra_job_and_refuses_a_full_queue(manager):
+    jobs_ = manager(max_jobs=1, max_queue=2)
+    first = jobs_.submit(LONG)
+    second = jobs_.submit(LONG)
+    third = jobs_.submit(LONG)
+    assert jobs_.get(first).status in ("preparing", "running")
+    assert jobs_.get(second).status == "queued" and jobs_.get(second).queue_position == 1
+    assert jobs_.get(third).queue_position == 2
+    with pytest.raises(JobError) as refused:
+        jobs_.submit(LONG)
+    assert refused.value.code == "queue_full" and refused.value.params["limit"] == 2
+    # Cancelling a queued job moves the next one up; stopping the running job starts it.
+    jobs_.stop(second)
+    assert jobs_.get(second).status == "stopped" and jobs_.get(second).message["code"] == "cancelled"
+    assert jobs_.model_for(second) is None
+    assert jobs_.get(third).queue_position == 1
+    jobs_.stop(first)
+    wait_for(lambda: jobs_.get(third).status in ("preparing", "running"))
+    assert jobs_.get(first).status == "stopped"
+    jobs_.stop(third)
+
+
+def test_a_job_nobody_watches_is_stopped_and_its_memory_released(manager):
+    jobs_ = manager(orphan_seconds=1.0)
+    run_id = jobs_.submit(LONG)
+    # Watched (touched) for a while: it keeps training.
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        jobs_.touch([run_id], "session-1")
+        time.sleep(0.2)
+    assert jobs_.get(run_id).status == "running"
+    # Nobody looks any more, and the session is gone: stopped within the grace period and a sweep.
+    view = jobs_.wait(run_id, timeout=6)
+    assert view.status == "stopped" and view.message["code"] == "abandoned"
+    assert view.has_model  # the model trained so far is kept
+    assert jobs_.live_jobs() == []
+    wait_for(lambda: not jobs_.thread_of(run_id).is_alive(), timeout=5)
+
+
+def test_a_job_whose_session_is_still_connected_is_not_stopped(tmp_path):
+    alive = JobManager(
+        tmp_path / "runs", Limits(max_jobs=1, orphan_seconds=1.0), session_alive=lambda session: True
+    )
+    try:
+        run_id = alive.submit(LONG)
+        alive.touch([run_id], "session-1")
+        time.sleep(3.0)
+        assert alive.get(run_id).status == "running"
+    finally:
+        alive.shutdown()
+
+
+def test_a_nan_loss_stops_with_an_explanation_and_keeps_the_last_good_weights(manager):
+    good = {}
+
+    def poison(job, trainer, event):
+        if event.kind == "step" and not good:
+            good["step"] = event.step
+            good.update({name: p.detach().clone() for name, p in trainer.model.named_parameters()})
+            with torch.no_grad():
+                trainer.model.blocks[0].feed_forward.fc1.weight.fill_(float("inf"))
+
+    jobs_ = manager(event_hook=poison)
+    run_id = jobs_.submit(replace(SMALL, max_steps=200))
+    view = jobs_.wait(run_id, timeout=30)
+    assert view.status == "failed"
+    assert view.message["code"] == "nan"
+    poisoned_at = good.pop("step")
+    params = view.message["params"]
+    assert (params["step"], params["good_step"]) == (poisoned_at + 1, poisoned_at)
+    assert 1e-3 < float(params["lr"]) <= SMALL.learning_rate  # the rate at that step (cosine schedule)
+    checkpoint, _ = jobs_.model_for(run_id)
+    for name, parameter in checkpoint.model.named_parameters():
+        assert torch.equal(parameter, good[name]), name
+
+
+def test_plan_counts_parameters_memory_and_time():
+    plan = make_plan(SMALL, vocab_size=55)
+    config = SMALL.model_config(55)
+    assert plan.parameters == count_parameters(config)
+    assert plan.memory_bytes == estimate_training_memory_bytes(config, SMALL.batch_size)
+    assert plan.steps == 60 and plan.train_config.max_steps == 60 and plan.train_config.time_budget is None
+    # Training steps plus evaluations and samples (a forward pass over 8192 validation tokens, 80 tokens).
+    assert 60 * plan.seconds_per_step < plan.seconds < 1.6 * 60 * plan.seconds_per_step + 1.0
+    timed = make_plan(replace(SMALL, budget="time", time_budget=45.0), vocab_size=55)
+    assert timed.seconds == 45.0 and timed.train_config.time_budget == 45.0
+    assert 0.7 * 45.0 / timed.seconds_per_step < timed.steps < 45.0 / timed.seconds_per_step
+    # A task adds its exact-match evaluations; bigger models are estimated slower per step.
+    assert make_plan(replace(SMALL, corpus="copy"), vocab_size=20).seconds > plan.seconds
+    big = make_plan(replace(SMALL, n_layers=4, d_model=128, context_len=64, batch_size=32), vocab_size=55)
+    assert big.seconds_per_step > 5 * plan.seconds_per_step
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"d_model": 100, "n_heads": 8}, "bad_config_heads"),
+        ({"n_layers": 99}, "bad_config_range"),
+        ({"dropout": 1.5}, "bad_config_dropout"),
+        ({"n_layers": 12, "d_model": 512, "n_heads": 8}, "too_many_parameters"),
+        ({"context_len": 512, "batch_size": 1024, "d_model": 256}, "too_much_memory"),
+        ({"budget": "steps", "max_steps": 10**6}, "too_many_steps"),
+        ({"budget": "time", "time_budget": 10_000.0}, "too_long"),
+        (
+            {"budget": "steps", "max_steps": 20_000, "n_layers": 8, "d_model": 256, "context_len": 256},
+            "too_slow",
+        ),
+        ({"learning_rate": 5.0}, "bad_train_setting"),
+        ({"tokenizer": "words"}, "bad_config_choice"),
+    ],
+)
+def test_plan_refuses_absurd_settings_with_the_reason(changes, code):
+    with pytest.raises((TinyLMError, JobError)) as refused:
+        make_plan(replace(SMALL, **changes), vocab_size=55)
+    assert refused.value.code == code
+
+
+def test_plan_refuses_a_text_too_short_for_the_context():
+    with pytest.raises(TinyLMError) as refused:
+        make_plan(SMALL, vocab_size=20, text_tokens=50)
+    assert refused.value.code == "text_too_short" and refused.value.params["context_len"] == 16
+
+
+def test_a_custom_text_that_is_too_short_ends_the_run_with_the_reason(manager):
+    jobs_ = manager()
+    run_id = jobs_.submit(replace(SMALL, corpus="custom", text_name="pasted"), text="abc abc abc")
+    view = jobs_.wait(run_id, timeout=20)
+    assert view.status == "error"
+    assert view.message == {
+        "kind": "error",
+        "code": "text_too_short",
+        "params": {"tokens": 11, "needed": view.message["params"]["needed"], "context_len": 16},
+    }
+    assert not view.has_model and jobs_.model_for(run_id) is None
+
+
+def test_a_custom_text_trains_with_a_bpe_tokenizer(manager):
+    jobs_ = manager()
+    text = "The cat sat on the mat. The dog sat on the log. 小猫坐在垫子上。\n" * 200
+    run_id = jobs_.submit(
+        replace(SMALL, corpus="custom", tokenizer="bpe", bpe_vocab=300, max_steps=20), text=text
+    )
+    view = jobs_.wait(run_id, timeout=30)
+    assert view.status == "done", view.message
+    assert 256 < view.data["vocab"] <= 300
+    assert view.data["tokens"] < len(text)  # BPE merges: fewer tokens than characters
+    assert view.samples[-1][1].startswith(text.strip()[:12])
+
+
+def test_bad_run_ids_never_reach_the_file_system(manager, tmp_path):
+    jobs_ = manager()
+    (tmp_path / "secret").mkdir()
+    for bad in ("../secret", "..", "", "a" * 21, "a/b" * 8, "x" * 22 + "\n", None, 42):
+        assert not jobs.valid_run_id(bad)
+        assert jobs_.get(bad) is None
+        assert jobs_.model_for(bad) is None
+    assert jobs_.get(jobs.new_run_id()) is None  # well-formed but unknown
+
+
+def make_zip(vocab: int = 12) -> bytes:
+    tokenizer = CharTokenizer.from_text("abcdefghijk")
+    model = SMALL.model_config(tokenizer.vocab_size)
+    from tinylm.model import TinyLM
+
+    return checkpoint_zip_bytes(
+        TinyLM(model, seed=3),
+        tokenizer,
+        history={"val": [[0, 0.0, 2.5], [10, 1.0, 2.0]]},
+        meta={"name": "mine"},
+    )
+
+
+def test_an_uploaded_checkpoint_becomes_a_run_and_bad_files_are_refused(manager):
+    jobs_ = manager()
+    data = make_zip()
+    run_id = jobs_.import_checkpoint(data, "mine.zip")
+    view = jobs_.get(run_id)
+    assert view.kind == "uploaded" and view.status == "uploaded" and view.has_model
+    assert view.history["val"] == [(0, 0.0, 2.5), (10, 1.0, 2.0)]
+    checkpoint, version = jobs_.model_for(run_id)
+    assert version == view.model_version == 1
+    assert checkpoint.meta["name"] == view.label == "⬆ mine"
+    assert checkpoint.model.num_parameters() == view.parameters
+    # Refused: a pickle, a torch .pt file (a zip holding a pickle), a truncated zip, random bytes.
+    pt = io.BytesIO()
+    torch.save({"w": torch.zeros(2)}, pt)
+    renamed = io.BytesIO()
+    with zipfile.ZipFile(renamed, "w") as archive:
+        archive.writestr("model.safetensors", b"not really")
+        archive.writestr("tinylm.json", json.dumps({"format": "tinylm-checkpoint", "version": 1}))
+    for bad in (
+        pickle.dumps({"a": 1}),
+        pt.getvalue(),
+        data[: len(data) // 2],
+        b"\x00" * 100,
+        renamed.getvalue(),
+    ):
+        with pytest.raises(TinyLMError) as refused:
+            jobs_.import_checkpoint(bad, "bad.zip")
+        assert refused.value.code in ("bad_checkpoint", "bad_tokenizer")
+
+
+def test_only_the_newest_finished_runs_are_kept_on_disk(manager, tmp_path):
+    jobs_ = manager(max_runs=2)
+    ids = []
+    for _ in range(3):
+        ids.append(jobs_.import_checkpoint(make_zip()))
+        time.sleep(0.02)
+    kept = sorted(p.name for p in (tmp_path / "runs").iterdir())
+    assert kept == sorted(ids[1:])
+    assert jobs_.get(ids[0]) is None and jobs_.model_for(ids[0]) is None
+
+
+def test_a_run_that_was_training_when_the_server_stopped_is_shown_as_interrupted(tmp_path):
+    run_id = jobs.new_run_id()
+    directory = tmp_path / "runs" / run_id
+    directory.mkdir(parents=True)
+    (directory / "run.json").write_text(
+        json.dumps({"id": run_id, "status": "running", "spec": {"corpus": "copy", "n_layers": 2}, "step": 40})
+    )
+    reopened = JobManager(tmp_path / "runs", Limits(), session_alive=lambda s: False)
+    try:
+        view = reopened.get(run_id)
+        assert view.status == "interrupted" and view.message["code"] == "interrupted"
+        assert view.spec.corpus == "copy" and view.spec.n_layers == 2 and view.step == 40
+        assert reopened.model_for(run_id) is None
+    finally:
+        reopened.shutdown()
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("TINYLM_MAX_JOBS", "3")
+    monkeypatch.setenv("TINYLM_MAX_QUEUE", "7")
+    monkeypatch.setenv("TINYLM_MAX_RUNS", "9")
+    monkeypatch.setenv("TINYLM_ORPHAN_SECONDS", "not a number")
+    limits = Limits.from_env()
+    assert (limits.max_jobs, limits.max_queue, limits.max_runs, limits.orphan_seconds) == (3, 7, 9, 90.0)
+
+
+def test_a_time_budget_run_plans_its_evaluations_from_the_measured_speed(manager):
+    jobs_ = manager()
+    run_id = jobs_.submit(replace(SMALL, budget="time", time_budget=4.0, sample_every=0))
+    view = jobs_.wait(run_id, timeout=30)
+    assert view.status == "done" and 3.9 < view.elapsed < 6
+    # At most a dozen evaluations and ten samples (plus the final ones), however far the step-time
+    # estimate was off, and at least three and two.
+    assert 3 <= len(view.history["val"]) <= 14, len(view.history["val"])
+    assert 2 <= len(view.samples) <= 12, len(view.samples)
+    assert view.data["eval_interval"] * len(view.history["val"]) >= 0.5 * view.step
