@@ -20,7 +20,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from tinylm.config import POSITIONAL_ENCODINGS
+from tinylm.config import ACTIVATIONS, POSITIONAL_ENCODINGS
 from tinylm.corpora import BUILTIN_CORPORA, corpus_info, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, check_text, decode_text_bytes
 from tinylm.errors import TinyLMError
@@ -103,6 +103,8 @@ SPEC_SETTINGS: dict[str, dict[str, Any]] = {
     "context_len": {"low": 8, "high": 512},
     "dropout": {"low": 0.0, "high": 0.5},
     "pos_encoding": {"options": POSITIONAL_ENCODINGS},
+    "activation": {"options": ACTIVATIONS},
+    "tie_weights": {},
     "tokenizer": {"options": ("char", "bpe")},
     "bpe_vocab": {"low": 256, "high": 4096},
     "batch_size": {"low": 1, "high": 512},
@@ -386,6 +388,8 @@ with page.controls():
                 format_func=lambda name: t(f"pos.{name}"),
                 **page.bind("pos_encoding"),
             )
+            st.selectbox(t("train.activation"), ACTIVATIONS, format_func=str.upper, **page.bind("activation"))
+            st.checkbox(t("train.tie_weights"), help=t("train.tie_weights_help"), **page.bind("tie_weights"))
         with middle:
             st.markdown(f"**{t('train.optimiser')}**")
             st.number_input(t("train.batch_size"), 1, 512, step=1, **page.bind("batch_size"))

@@ -190,7 +190,8 @@ def test_the_concurrency_limit_queues_the_extra_job_and_refuses_a_full_queue(man
 def test_a_job_nobody_watches_is_stopped_and_its_memory_released(manager):
     jobs_ = manager(orphan_seconds=1.0)
     run_id = jobs_.submit(LONG)
-    # Watched (touched) for a while: it keeps training.
+    # Watched (touched) for a while: it keeps training (however long it took to start on a busy machine).
+    wait_for(lambda: jobs_.touch([run_id], "session-1") is not None and jobs_.get(run_id).status == "running")
     deadline = time.monotonic() + 2.5
     while time.monotonic() < deadline:
         jobs_.touch([run_id], "session-1")

@@ -35,7 +35,8 @@ from tinylm.train import TrainConfig, Trainer, TrainEvent, evaluate_loss
 class ProgressBar:
     """A one-line progress bar on stderr: [#####.....] 52% step 520 loss 1.93 val 1.98 31k tok/s ETA 12s."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        stream = stream or sys.stderr  # looked up now, not at import: follows a redirected sys.stderr
         self.stream, self.width = stream, width
         self.val_loss: float | None = None
         # On a terminal the bar redraws in place; in a log file it prints a line every 10%.
@@ -113,6 +114,8 @@ def run_with_progress(trainer: Trainer, log: TextIO | None) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     preset = PRESETS[args.preset]
+    if Path(args.out).exists() and not Path(args.out).is_dir():  # found now, not after the training
+        raise TinyLMError("bad_output", f"--out {args.out} is a file, not a directory", path=str(args.out))
     text = load_text(args.corpus, seed=args.seed, n_chars=args.corpus_chars)
     tokenizer = build_tokenizer(args.tokenizer, text, args.bpe_vocab)
     model_settings = dict(preset.model)
@@ -210,6 +213,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         max_new_tokens=args.max_new_tokens,
     )
+    settings.validate()  # before anything is printed: a mistake prints one error line and nothing else
     prompt_ids = tokenizer.encode(args.prompt)
     sys.stdout.write(args.prompt)
     new_ids: list[int] = []

@@ -70,6 +70,13 @@ def check_text(text: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
 def load_text(source: str | Path, seed: int = 0, n_chars: int = BUILTIN_CORPUS_CHARS) -> str:
     """A built-in corpus by name (generated, no download) or a UTF-8 text file by path."""
     if isinstance(source, str) and source in BUILTIN_CORPORA:
+        if n_chars > MAX_TEXT_BYTES:  # refused before spending a minute generating it
+            raise TinyLMError(
+                "text_too_large",
+                f"{n_chars:,} characters asked for; the limit is {MAX_TEXT_BYTES / 1e6:.1f} MB",
+                size_mb=round(n_chars / 1e6, 1),
+                limit_mb=round(MAX_TEXT_BYTES / 1e6, 1),
+            )
         return generate_corpus(source, n_chars=n_chars, seed=seed)
     path = Path(source)
     if not path.is_file():

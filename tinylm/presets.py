@@ -28,10 +28,55 @@ PRESETS: dict[str, Preset] = {
         model={"context_len": 64, "d_model": 96, "n_layers": 3, "n_heads": 4},
         train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 40.0, "max_steps": 100_000},
     ),
+    # Tuned for time-to-loss on 2 cores (README, performance): rotary positions, ReLU and untied output
+    # weights each lowered the validation loss reached in a fixed time; a small batch (12 windows)
+    # takes more, cheaper steps, and lr 4e-3 is the largest that stayed stable across seeds.
     "live": Preset(
         "live",
-        model={"context_len": 64, "d_model": 128, "n_layers": 4, "n_heads": 4},
-        train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 60.0, "max_steps": 100_000},
+        model={
+            "context_len": 64,
+            "d_model": 128,
+            "n_layers": 4,
+            "n_heads": 4,
+            "pos_encoding": "rope",
+            "activation": "relu",
+            "tie_weights": False,
+        },
+        train={"batch_size": 12, "learning_rate": 4e-3, "time_budget": 60.0, "max_steps": 100_000},
     ),
 }
 DEFAULT_PRESET = "live"
+
+
+# Settings that make each built-in corpus learn visibly in a lesson, measured with one thread on the
+# project's 2-core machine while other jobs ran (python -m tinylm --threads 1 train ..., one seed each):
+# the stories learn with the default "live" preset in 60 s; the tasks need thousands of steps of the tiny
+# model at a higher learning rate. Exact match on held-out questions:
+#   sort     sinusoidal  0.32 after 400 steps, 0.86 after 600, 1.0 after 2000
+#   copy     sinusoidal  0 until 1000 steps, 0.42 after 1400, 0.82 after 1800, 0.98 after 2250
+#            (rotary positions: still 0 after 1500 steps)
+#   reverse  sinusoidal  0 after 1866 steps;  rotary: 0.02 after 1000, 0.66 after 1500, 0.70 after 2500
+#   add      sinusoidal  0.065 after 3000 steps;  rotary: 0.16 after 1500 (200 held-out sums; 2026-11-30)
+# Keys are the app's run settings (ui.jobs.RunSpec); tests/test_tasks.py checks that sort and copy reach
+# high exact match with them (reverse and add need more steps than a test can afford).
+RECOMMENDED: dict[str, dict[str, Any]] = {
+    "stories-en": {"preset": "live"},
+    "stories-zh": {"preset": "live"},
+    "copy": {"preset": "tiny", "learning_rate": 1e-2, "budget": "steps", "max_steps": 2500},
+    "sort": {"preset": "tiny", "learning_rate": 1e-2, "budget": "steps", "max_steps": 1000},
+    "reverse": {
+        "preset": "tiny",
+        "pos_encoding": "rope",
+        "learning_rate": 1e-2,
+        "budget": "steps",
+        "max_steps": 2500,
+    },
+    "add": {
+        "preset": "tiny",
+        "pos_encoding": "rope",
+        "learning_rate": 1e-2,
+        "budget": "steps",
+        "max_steps": 3000,
+    },
+    "custom": {"preset": DEFAULT_PRESET},  # the student's own text
+}

@@ -71,7 +71,7 @@ from tinylm.data import BUILTIN_CORPUS_CHARS, MAX_TEXT_BYTES, min_chars_needed, 
 from tinylm.errors import TinyLMError
 from tinylm.fast import make_optimizer, use_threads
 from tinylm.model import TinyLM
-from tinylm.presets import DEFAULT_PRESET, PRESETS
+from tinylm.presets import PRESETS, RECOMMENDED
 from tinylm.tokenizers import BPETokenizer, CharTokenizer, Tokenizer
 from tinylm.train import TrainConfig, Trainer, TrainEvent
 
@@ -147,6 +147,8 @@ class RunSpec:
     context_len: int = 64
     dropout: float = 0.0
     pos_encoding: str = "sinusoidal"
+    activation: str = "gelu"
+    tie_weights: bool = True
     batch_size: int = 32
     learning_rate: float = 3e-3
     warmup_steps: int = 30
@@ -168,6 +170,8 @@ class RunSpec:
             n_heads=self.n_heads,
             dropout=self.dropout,
             pos_encoding=self.pos_encoding,
+            activation=self.activation,
+            tie_weights=self.tie_weights,
         )
 
     @property
@@ -339,30 +343,6 @@ def make_plan(spec: RunSpec, vocab_size: int, text_tokens: int | None = None) ->
     )
 
 
-# Settings that make each built-in corpus learn visibly in a lesson, measured with one thread on the
-# project's 2-core machine while other jobs ran (python -m tinylm --threads 1 train ..., one seed each):
-# the stories learn with the default "live" preset in 60 s; the tasks need thousands of steps of the tiny
-# model at a higher learning rate. Exact match on held-out questions:
-#   sort     sinusoidal  0.32 after 400 steps, 0.86 after 600, 1.0 after 2000
-#   copy     sinusoidal  0 until 1000 steps, 0.42 after 1400, 0.82 after 1800, 0.98 after 2250
-#            (rotary positions: still 0 after 1500 steps)
-#   reverse  sinusoidal  0 after 1866 steps;  rotary: 0.02 after 1000, 0.66 after 1500, 0.74 after 1700
-#   add      sinusoidal  0.04 after 1363 steps, 0.72 after 2000, 0.88 after 2500
-RECOMMENDED: dict[str, dict[str, Any]] = {
-    "stories-en": {"preset": "live"},
-    "stories-zh": {"preset": "live"},
-    "copy": {"preset": "tiny", "learning_rate": 1e-2, "budget": "steps", "max_steps": 2500},
-    "sort": {"preset": "tiny", "learning_rate": 1e-2, "budget": "steps", "max_steps": 1000},
-    "reverse": {
-        "preset": "tiny",
-        "pos_encoding": "rope",
-        "learning_rate": 1e-2,
-        "budget": "steps",
-        "max_steps": 2500,
-    },
-    "add": {"preset": "tiny", "learning_rate": 1e-2, "budget": "steps", "max_steps": 3000},
-    "custom": {"preset": DEFAULT_PRESET},
-}
 _TUNING = ("learning_rate",)  # applied only together with the recommended preset
 
 

@@ -33,6 +33,7 @@ PAGES = [
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"
 GLOBAL_URL_KEYS = ("lang", "presenter", "model")
+MODEL_DRAWN_KEY = "_w_model_drawn"  # (model, generation) the sidebar's model selector was drawn with
 
 PRESENTER_CSS = """
 <style>
@@ -163,8 +164,12 @@ def _on_presenter_change() -> None:
     st.session_state[PRESENTER_KEY] = st.session_state["_w_presenter"]
 
 
-def _on_model_change() -> None:
-    st.session_state[MODEL_KEY] = st.session_state["_w_model"]
+def _on_model_change(widget_key: str) -> None:
+    _, generation = st.session_state.get(MODEL_DRAWN_KEY, (None, 0))
+    if widget_key != f"_w_model.{generation}":
+        return  # a selector from before the app changed the model (see sidebar): not the student's choice
+    st.session_state[MODEL_KEY] = st.session_state[widget_key]
+    st.session_state[MODEL_DRAWN_KEY] = (st.session_state[widget_key], generation)
 
 
 def _model_label(key: str) -> str:
@@ -197,15 +202,26 @@ def sidebar(page: str) -> None:
         choices = model_choices()
         current = st.session_state.get(MODEL_KEY) or default_key()  # the model this run will show
         if choices:
-            st.session_state["_w_model"] = current if current in choices else choices[0]
+            selected = current if current in choices else choices[0]
+            # A new selector (a new key) whenever the app itself changed the model (a run ended, a checkpoint
+            # was loaded). A rerun the browser asked for before it saw that change (a fragment's timer on
+            # the Train page) still carries the old selection; without this, the old selector's on_change
+            # would take it for the student's choice and switch back to the old model.
+            drawn, generation = st.session_state.get(MODEL_DRAWN_KEY, (None, 0))
+            if selected != drawn:
+                generation += 1
+            st.session_state[MODEL_DRAWN_KEY] = (selected, generation)
+            widget_key = f"_w_model.{generation}"
+            st.session_state[widget_key] = selected
             # Labels computed now, in this run's language: Streamlit may call format_func later.
             labels = {key: _model_label(key) for key in choices}
             st.selectbox(
                 t("sidebar.model_select"),
                 options=choices,
                 format_func=labels.get,
-                key="_w_model",
+                key=widget_key,
                 on_change=_on_model_change,
+                args=(widget_key,),
             )
 
 

@@ -63,6 +63,7 @@ EN = {
     "downloaded from TinyLM Lab can be loaded.",
     "error.checkpoint_not_found": "No checkpoint found at {path}.",
     "error.text_too_large": "The text is {size_mb} MB; the limit is {limit_mb} MB.",
+    "error.bad_output": "{path} is a file, not a folder: choose another place to save the model.",
     "error.binary_file": "This looks like a binary file, not text. Please upload a UTF-8 .txt file.",
     "error.not_utf8": "The file is not UTF-8 text (bad byte at position {position}). Save it as UTF-8 and "
     "try again.",
@@ -136,6 +137,7 @@ ZH = {
     "error.bad_checkpoint": "这个文件不是有效的 TinyLM 检查点（{detail}）。只能加载从 TinyLM Lab 下载的 .zip 文件。",
     "error.checkpoint_not_found": "在 {path} 没有找到检查点。",
     "error.text_too_large": "文本大小为 {size_mb} MB，上限是 {limit_mb} MB。",
+    "error.bad_output": "{path} 是一个文件，不是文件夹：请换一个保存模型的位置。",
     "error.binary_file": "这看起来是二进制文件，而不是文本。请上传 UTF-8 编码的 .txt 文件。",
     "error.not_utf8": "该文件不是 UTF-8 文本（第 {position} 个字节有误）。请另存为 UTF-8 后重试。",
     "error.not_utf8_text": "文本中有无法用 UTF-8 保存的字符（位置 {position}）。",
