@@ -255,6 +255,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="time budget of each throughput run")
     parser.add_argument("--repeats", type=int, default=1, help="CLI/app pairs, interleaved")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-throughput", action="store_true", help="measure memory only")
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args()
 
@@ -265,19 +266,20 @@ def main() -> int:
         workdir = Path(tmp)
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         cli, app = [], []
-        for _ in range(args.repeats):
+        for _ in range(0 if args.skip_throughput else args.repeats):
             cli.append(cli_run(args.seconds, workdir))
             app.append(app_run(args.seconds, workdir, browser))
             print(json.dumps({"cli": cli[-1], "app": app[-1]}, ensure_ascii=False), file=sys.stderr)
-        cli_speed = statistics.median(r["tokens_per_sec"] for r in cli)
-        app_speed = statistics.median(r["tokens_per_sec"] for r in app)
-        summary["throughput"] = {
-            "cli_runs": cli,
-            "app_runs": app,
-            "cli_tokens_per_sec": cli_speed,
-            "app_tokens_per_sec": app_speed,
-            "app_over_cli": round(app_speed / cli_speed, 3),
-        }
+        if cli and app:
+            cli_speed = statistics.median(r["tokens_per_sec"] for r in cli)
+            app_speed = statistics.median(r["tokens_per_sec"] for r in app)
+            summary["throughput"] = {
+                "cli_runs": cli,
+                "app_runs": app,
+                "cli_tokens_per_sec": cli_speed,
+                "app_tokens_per_sec": app_speed,
+                "app_over_cli": round(app_speed / cli_speed, 3),
+            }
         if not args.skip_memory:
             summary["memory"] = memory(workdir, browser)
         browser.close()

@@ -9,11 +9,9 @@ seconds. The run's id is in the URL (``?run=…``), so a refresh or a shared lin
 
 from __future__ import annotations
 
-import html
 import math
 import statistics
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -27,6 +25,7 @@ from tinylm.errors import TinyLMError
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
 from ui import figures, jobs
+from ui.charts import train as train_charts
 from ui.i18n import STRINGS, current_language, t
 from ui.layout import page_setup, presenter, show_error
 from ui.state import MODEL_KEY, set_active_model
@@ -45,7 +44,6 @@ NOTICE_KEY = "_train_notice"  # a message to show once after a button's callback
 START_ERROR_KEY = "_train_start_error"  # why the Start button's callback could not start a run
 SOURCES = [*BUILTIN_CORPORA, "paste", "upload"]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
-MAX_PLOT_POINTS = 500
 MAX_URL_RUNS = 8
 
 
@@ -222,72 +220,6 @@ def duration(seconds: float | None) -> str:
     if seconds < 90:
         return t("train.seconds", n=seconds)
     return t("train.minutes", m=seconds // 60, s=seconds % 60)
-
-
-def thin(rows: Sequence[tuple], limit: int = MAX_PLOT_POINTS) -> list[tuple]:
-    if len(rows) <= limit:
-        return list(rows)
-    stride = math.ceil(len(rows) / limit)
-    return [*rows[::stride][:-1], rows[-1]]
-
-
-def line_figure(
-    series: list[tuple[str, list[float], list[float], str]],
-    x_title: str,
-    y_title: str,
-    height: int = 320,
-    log_y: bool = False,
-    reference: tuple[float, str] | None = None,
-    y_axis: dict[str, Any] | None = None,
-) -> go.Figure:
-    """Lines (name, xs, ys, dash style) and an optional dotted horizontal reference line with a label,
-    from plain dicts (figures.plain_figure: no per-property validation, so a refresh stays cheap)."""
-    data = [
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": html.escape(name, quote=False),
-            "x": xs,
-            "y": ys,
-            "line": {"dash": dash},
-        }
-        for name, xs, ys, dash in series
-    ]
-    layout: dict[str, Any] = {
-        "xaxis": {"title": {"text": x_title}},
-        "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", **(y_axis or {})},
-        "legend": {"orientation": "h", "y": -0.25},
-    }
-    if reference is not None:
-        # On a log axis plotly places shapes and annotations in log10 units.
-        level = math.log10(reference[0]) if log_y and reference[0] > 0 else reference[0]
-        line = {"dash": "dot", "color": "gray", "width": 2}
-        layout["shapes"] = [
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "yref": "y",
-                "y0": level,
-                "y1": level,
-                "line": line,
-            }
-        ]
-        layout["annotations"] = [
-            {
-                "xref": "paper",
-                "x": 1,
-                "xanchor": "right",
-                "yref": "y",
-                "y": level,
-                "yanchor": "bottom",
-                "text": reference[1],
-                "showarrow": False,
-                "font": {"color": "gray"},
-            }
-        ]
-    return figures.plain_figure(data, layout, height=height)
 
 
 def corpus_title(name: str) -> str:
@@ -660,10 +592,10 @@ def run_charts(run_id: str, stamp: int, lang: str, presenter_mode: bool, log_y: 
     if view is None:
         return {}
     history = view.history
-    train_rows, val_rows = thin(history["train"]), thin(history["val"])
+    train_rows, val_rows = train_charts.thin(history["train"]), train_charts.thin(history["val"])
     entropy = view.data.get("unigram_entropy")
     charts_ = {
-        "loss": line_figure(
+        "loss": train_charts.line_figure(
             [
                 (t("train.train_loss"), [r[0] for r in train_rows], [r[2] for r in train_rows], "solid"),
                 (t("train.val_loss"), [r[0] for r in val_rows], [r[2] for r in val_rows], "dash"),
@@ -675,16 +607,16 @@ def run_charts(run_id: str, stamp: int, lang: str, presenter_mode: bool, log_y: 
             reference=(entropy, t("train.unigram_line")) if entropy else None,
         )
     }
-    rows = thin(history["learning_rate"])
-    charts_["lr"] = line_figure(
+    rows = train_charts.thin(history["learning_rate"])
+    charts_["lr"] = train_charts.line_figure(
         [(t("train.lr_axis"), [r[0] for r in rows], [r[1] for r in rows], "solid")],
         t("train.step"),
         t("train.lr_axis"),
         height=240,
     )
     if history["accuracy"]:
-        rows = thin(history["accuracy"])
-        charts_["accuracy"] = line_figure(
+        rows = train_charts.thin(history["accuracy"])
+        charts_["accuracy"] = train_charts.line_figure(
             [(t("train.accuracy"), [r[0] for r in rows], [r[1] for r in rows], "solid")],
             t("train.step"),
             t("train.accuracy"),
@@ -692,8 +624,8 @@ def run_charts(run_id: str, stamp: int, lang: str, presenter_mode: bool, log_y: 
             y_axis={"range": [0, 1.05], "tickformat": ".0%"},
         )
     else:
-        rows = thin(history["tokens_per_sec"])
-        charts_["speed"] = line_figure(
+        rows = train_charts.thin(history["tokens_per_sec"])
+        charts_["speed"] = train_charts.line_figure(
             [(t("train.tokens_per_sec"), [r[0] for r in rows], [r[1] for r in rows], "solid")],
             t("train.step"),
             t("train.tokens_per_sec"),
@@ -956,12 +888,12 @@ if views:
     by_time = page.get("compare_x") == "time"
     series = []
     for run_id in chosen_ids:
-        rows = thin(by_id[run_id].history["val"])
+        rows = train_charts.thin(by_id[run_id].history["val"])
         series.append(
             (by_id[run_id].label, [r[1] if by_time else r[0] for r in rows], [r[2] for r in rows], "solid")
         )
     if series:
-        compare = line_figure(
+        compare = train_charts.line_figure(
             series,
             t("train.compare_x." + page.get("compare_x")),
             t("train.val_loss"),

@@ -282,7 +282,7 @@ def time_to_loss(path: str, budgets: list[float], repeats: int, threads: int) ->
 def run_benchmarks(args: argparse.Namespace) -> int:
     repeats = 2 if args.quick else args.repeats
     block_steps = 10 if args.quick else 30
-    thread_counts = [int(n) for n in str(args.threads_list).split(",")]
+    thread_counts = [int(n) for n in str(args.threads_list).split(",") if n.strip()]
     if SHAKESPEARE.is_file():
         text = SHAKESPEARE.read_text(encoding="utf-8")
         corpus = "tinyshakespeare"
@@ -305,7 +305,13 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         "by_threads": {},
         "command": "python -m tinylm bench "
         + ("--quick " if args.quick else "")
-        + f"--repeats {args.repeats}",
+        + f"--repeats {args.repeats} --threads-list '{args.threads_list}'"
+        + (
+            f" --time-to-loss {Path(args.time_to_loss).name} --budgets {args.budgets}"
+            f" --ttl-repeats {args.ttl_repeats} --ttl-threads {args.ttl_threads}"
+            if args.time_to_loss
+            else ""
+        ),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     for threads in thread_counts:

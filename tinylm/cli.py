@@ -345,7 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-to-loss", metavar="TEXT_FILE", help="also measure val loss vs wall time on this file"
     )
     bench.add_argument("--budgets", default="60,240", help="time budgets (s) for --time-to-loss")
-    bench.add_argument("--threads-list", default="1,2", help="thread counts to measure, e.g. 1,2")
+    bench.add_argument(
+        "--threads-list", default="1,2", help="thread counts to measure, e.g. 1,2 ('' for time-to-loss only)"
+    )
     bench.add_argument("--ttl-repeats", type=int, default=3, help="runs per budget (the median is reported)")
     bench.add_argument("--ttl-threads", type=int, default=2)
     bench.set_defaults(func=cmd_bench)

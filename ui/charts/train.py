@@ -1,0 +1,81 @@
+"""The Train page's figures: plain-dict plotly figures from translated strings (no t(), no st.*)."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from plotly import graph_objects as go
+
+from ui import figures
+
+MAX_PLOT_POINTS = 500  # a long run's curves are thinned to this many points (the browser stays fast)
+
+
+def thin(rows: Sequence[tuple], limit: int = MAX_PLOT_POINTS) -> list[tuple]:
+    """At most ``limit`` evenly spaced rows, always keeping the last one."""
+    if len(rows) <= limit:
+        return list(rows)
+    stride = math.ceil(len(rows) / limit)
+    return [*rows[::stride][:-1], rows[-1]]
+
+
+def line_figure(
+    series: list[tuple[str, list[float], list[float], str]],
+    x_title: str,
+    y_title: str,
+    height: int = 320,
+    log_y: bool = False,
+    reference: tuple[float, str] | None = None,
+    y_axis: dict[str, Any] | None = None,
+) -> go.Figure:
+    """Lines (name, xs, ys, dash style) and an optional dotted horizontal reference line with a label,
+    from plain dicts (figures.plain_figure: no per-property validation, so a refresh stays cheap)."""
+    data = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": html.escape(name, quote=False),
+            "x": xs,
+            "y": ys,
+            "line": {"dash": dash},
+        }
+        for name, xs, ys, dash in series
+    ]
+    layout: dict[str, Any] = {
+        "xaxis": {"title": {"text": x_title}},
+        "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear", **(y_axis or {})},
+        "legend": {"orientation": "h", "y": -0.25},
+    }
+    if reference is not None:
+        # On a log axis plotly places shapes and annotations in log10 units.
+        level = math.log10(reference[0]) if log_y and reference[0] > 0 else reference[0]
+        line = {"dash": "dot", "color": "gray", "width": 2}
+        layout["shapes"] = [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": level,
+                "y1": level,
+                "line": line,
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "yref": "y",
+                "y": level,
+                "yanchor": "bottom",
+                "text": reference[1],
+                "showarrow": False,
+                "font": {"color": "gray"},
+            }
+        ]
+    return figures.plain_figure(data, layout, height=height)
