@@ -132,8 +132,8 @@ class App:
         return self
 
     def wait_loaded(self, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Right after connecting the app is briefly CONNECTED and notRunning before its first run:
-        also wait for the page title (every page has one), then for idle."""
+        """Wait for the page title (every page has one; it also shows the new page's script has begun),
+        then for idle."""
         self.page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=timeout)
         self.wait_idle(timeout)
 

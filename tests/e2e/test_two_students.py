@@ -16,11 +16,22 @@ from ui.i18n import t
 pytestmark = pytest.mark.e2e
 
 STEPS = 200  # long enough that the first run still trains while the second is queued
-HOME_SECONDS = 15.0  # the home page of a third student, from the URL to an idle page, while two train
+# A third student's home page, from the URL to an idle page, while one run trains and one waits: at most
+# this many times as long as the same page took just before, plus a few seconds. Relative, because the
+# test machine may be busy with other work; before runner.postScriptGC was turned off it took 10-50 times
+# as long (minutes), which this catches.
+HOME_SLOWDOWN, HOME_EXTRA_SECONDS = 3.0, 5.0
+
+
+def home_seconds(app) -> float:
+    started = time.monotonic()
+    app.open("home", lang="en")
+    return time.monotonic() - started
 
 
 def test_second_student_queues_and_both_finish(new_app):
     assert MAX_JOBS == 1
+    baseline = home_seconds(new_app())  # before anything trains
     first, second, third = new_app(), new_app(), new_app()
     query = {"lang": "en", "corpus": "stories-en", "preset": "tiny", "budget": "steps", "max_steps": STEPS}
     for student in (first, second):
@@ -36,10 +47,10 @@ def test_second_student_queues_and_both_finish(new_app):
     assert first.alerts("Info").filter(has_text=t("train.queued", "en", position=1)).count() == 0
 
     # A third student opens the app while one run trains and one waits.
-    started = time.monotonic()
-    third.open("home", lang="en")
-    home_seconds = time.monotonic() - started
-    assert home_seconds < HOME_SECONDS, f"the home page took {home_seconds:.1f} s"
+    loaded = home_seconds(third)
+    limit = HOME_SLOWDOWN * baseline + HOME_EXTRA_SECONDS
+    assert loaded < limit, f"the home page took {loaded:.1f} s while others trained ({baseline:.1f} s before)"
+    print(f"home page: {baseline:.1f} s before training, {loaded:.1f} s while training")
     third.assert_clean()
 
     wait_until_trained(first)
