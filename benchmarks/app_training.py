@@ -40,16 +40,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+sys.path.insert(0, str(ROOT))  # run as a script: the browser settings are shared with the browser tests
+from tests.e2e.driver import CHROMIUM_ARGS, IDLE  # noqa: E402
+
 START = '[data-testid="stButton"] button:has-text("Start training")'
 TINY_RUN = "n_layers=2&n_heads=4&d_model=64&context_len=32&batch_size=32&budget=time&time_budget=5.0"
 
