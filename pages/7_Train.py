@@ -117,6 +117,11 @@ SPEC_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+def limits(name: str) -> tuple[Any, Any]:
+    """A setting's (low, high), the same for its widget as for the URL check."""
+    return SPEC_SETTINGS[name]["low"], SPEC_SETTINGS[name]["high"]
+
+
 def spec_corpus(source: str) -> str:
     return source if source in BUILTIN_CORPORA else "custom"
 
@@ -309,11 +314,13 @@ with page.controls():
         left, middle, right = st.columns(3)
         with left:
             st.markdown(f"**{t('train.shape')}**")
-            st.number_input(t("train.n_layers"), 1, 12, step=1, **page.bind("n_layers"))
-            st.number_input(t("train.n_heads"), 1, 16, step=1, **page.bind("n_heads"))
-            st.number_input(t("train.d_model"), 4, 512, step=4, **page.bind("d_model"))
-            st.number_input(t("train.context_len"), 8, 512, step=8, **page.bind("context_len"))
-            st.slider(t("train.dropout"), 0.0, 0.5, step=0.05, **page.bind("dropout"))
+            st.number_input(t("train.n_layers"), *limits("n_layers"), step=1, **page.bind("n_layers"))
+            st.number_input(t("train.n_heads"), *limits("n_heads"), step=1, **page.bind("n_heads"))
+            st.number_input(t("train.d_model"), *limits("d_model"), step=4, **page.bind("d_model"))
+            st.number_input(
+                t("train.context_len"), *limits("context_len"), step=8, **page.bind("context_len")
+            )
+            st.slider(t("train.dropout"), *limits("dropout"), step=0.05, **page.bind("dropout"))
             st.selectbox(
                 t("train.pos_encoding"),
                 POSITIONAL_ENCODINGS,
@@ -324,14 +331,16 @@ with page.controls():
             st.checkbox(t("train.tie_weights"), help=t("train.tie_weights_help"), **page.bind("tie_weights"))
         with middle:
             st.markdown(f"**{t('train.optimiser')}**")
-            st.number_input(t("train.batch_size"), 1, 512, step=1, **page.bind("batch_size"))
+            st.number_input(t("train.batch_size"), *limits("batch_size"), step=1, **page.bind("batch_size"))
             st.select_slider(
                 t("train.learning_rate"),
                 LEARNING_RATES,
                 format_func=lambda v: f"{v:g}",
                 **page.bind("learning_rate"),
             )
-            st.number_input(t("train.warmup_steps"), 0, 5000, step=10, **page.bind("warmup_steps"))
+            st.number_input(
+                t("train.warmup_steps"), *limits("warmup_steps"), step=10, **page.bind("warmup_steps")
+            )
             st.radio(
                 t("train.budget"),
                 ("time", "steps"),
@@ -341,12 +350,10 @@ with page.controls():
             )
             if page.get("budget") == "time":
                 st.slider(
-                    t("train.time_budget"), 5.0, jobs.MAX_APP_SECONDS, step=5.0, **page.bind("time_budget")
+                    t("train.time_budget"), *limits("time_budget"), step=5.0, **page.bind("time_budget")
                 )
             else:
-                st.number_input(
-                    t("train.max_steps"), 10, jobs.MAX_APP_STEPS, step=50, **page.bind("max_steps")
-                )
+                st.number_input(t("train.max_steps"), *limits("max_steps"), step=50, **page.bind("max_steps"))
         with right:
             st.markdown(f"**{t('train.text_and_samples')}**")
             st.radio(
@@ -357,11 +364,10 @@ with page.controls():
                 **page.bind("tokenizer"),
             )
             if page.get("tokenizer") == "bpe":
-                st.number_input(t("train.bpe_vocab"), 256, 4096, step=64, **page.bind("bpe_vocab"))
+                st.number_input(t("train.bpe_vocab"), *limits("bpe_vocab"), step=64, **page.bind("bpe_vocab"))
             st.number_input(
                 t("train.sample_every"),
-                0,
-                jobs.MAX_APP_STEPS,
+                *limits("sample_every"),
                 step=10,
                 help=t("train.sample_every_help"),
                 **page.bind("sample_every"),
@@ -372,7 +378,7 @@ with page.controls():
                 placeholder=jobs.default_sample_prompt(spec_corpus(source), preview or ""),
                 **page.bind("sample_prompt"),
             )
-            st.number_input(t("common.seed"), 0, 1_000_000, step=1, **page.bind("seed"))
+            st.number_input(t("common.seed"), *limits("seed"), step=1, **page.bind("seed"))
 
 spec = jobs.RunSpec(
     corpus=spec_corpus(source),
