@@ -41,6 +41,8 @@ TEXT_KEY = "_train_text"  # the pasted text (kept out of the URL: it can be long
 SEEN_ACTIVE_KEY = "_train_seen_active"  # runs this session watched train (activated when they end)
 IMPORTED_KEY = "_train_imported"  # uploaded checkpoint file id -> run id (or None when refused)
 NOTICE_KEY = "_train_notice"  # a message to show once after a button's callback
+ACTIVATED_KEY = "_train_activated"  # the run whose end made its model the one every page uses
+REDRAW_KEY = "_train_redraw"  # set when a run's end changed the model: the whole page must be redrawn
 START_ERROR_KEY = "_train_start_error"  # why the Start button's callback could not start a run
 SOURCES = [*BUILTIN_CORPORA, "paste", "upload"]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
@@ -252,6 +254,7 @@ st.latex(
 )
 st.caption(t("train.formula_note"))
 
+st.session_state.pop(REDRAW_KEY, None)  # this is the whole-page run live_status asked for
 notice = st.session_state.pop(NOTICE_KEY, None)
 if notice:
     getattr(st, notice[0])(notice[1])
@@ -542,6 +545,12 @@ def status_panel(view: jobs.RunView) -> None:
         st.info(t("train.queued", position=view.queue_position or 1))
     elif view.status == "preparing":
         st.info(t("train.preparing"))
+    if (
+        view.finished
+        and st.session_state.get(ACTIVATED_KEY) == view.run_id
+        and st.session_state.get(MODEL_KEY) == f"run:{view.run_id}"
+    ):
+        st.success(t("train.now_active"))  # stays while this run's model is the one in use
     note = message_text(view.message)
     if note:
         level = {"failed": st.error, "error": st.error, "interrupted": st.warning}.get(
@@ -773,7 +782,12 @@ def live_status(run_id: str) -> None:
         seen_active.remove(run_id)
         if view.has_model:
             set_active_model(f"run:{run_id}")
-            st.session_state[NOTICE_KEY] = ("success", t("train.now_active"))
+            st.session_state[ACTIVATED_KEY] = run_id
+        st.session_state[REDRAW_KEY] = True
+    if st.session_state.get(REDRAW_KEY):
+        # The sidebar (the model in use) and the rest of the page are outside this fragment. Asked again on
+        # every tick until a whole-page run has started: a rerun asked for from a timed fragment run can
+        # be lost when the browser's other timer fires at the same moment (seen in CI).
         st.rerun()
     status_panel(view)
     control_buttons(view)

@@ -132,6 +132,9 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
     assert at.session_state[jobs.SESSION_RUNS_KEY] == [run_id]
     assert at.session_state["_model_key"] == f"run:{run_id}"
     assert "now used on every page" in texts(at)
+    at.run()  # the message stays while this run's model is the one in use: a rerun does not lose it
+    assert "now used on every page" in texts(at)
+    assert "_train_redraw" not in at.session_state  # the whole-page redraw the run's end asked for happened
     # The numbers shown are the run's: step, last validation loss, which fell below the unigram entropy
     # of ln(55) = 4.0 at the start.
     assert metric(at, "step") == "150"
@@ -167,6 +170,12 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
     assert metric(again, "step") == "150"
     missing = open_link(run=jobs.new_run_id())
     assert "does not exist" in texts(missing)
+    # Once the student picks another model, the run no longer claims to be the one in use.
+    at.switch_page("pages/7_Train.py").run()
+    assert "now used on every page" in texts(at)
+    at.session_state["_model_key"] = "demo:stories-en"
+    at.run()
+    assert "now used on every page" not in texts(at)
 
 
 def test_pause_resume_and_stop_from_the_page(english, fresh_jobs):
