@@ -9,8 +9,11 @@ after the other. The exact-match metric itself is tested in test_corpora.py.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +25,8 @@ from tinylm.train import TrainConfig, Trainer, greedy_completer
 
 MODEL_KEYS = {"context_len", "d_model", "n_layers", "n_heads", "pos_encoding", "activation", "tie_weights"}
 HIGH = 0.8  # exact match on 200 held-out questions; the measured values are in tinylm/presets.py
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN_TIMEOUT = 900  # seconds for one task's training (about 40-150 s on the project's machine)
 
 
 def train_and_score(task: str) -> float:
@@ -49,15 +54,28 @@ def train_and_score(task: str) -> float:
     return evaluate_task(task, greedy_completer(model, tokenizer), n=200)
 
 
+def score_in_subprocess(task: str) -> float:
+    """train_and_score in a fresh interpreter: each training gets its own process (and core), and
+    nothing the other tests did in this process (torch's thread pool, AppTest's __main__) leaks in."""
+    code = f"from tests.test_tasks import train_and_score; print(train_and_score({task!r}))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=TRAIN_TIMEOUT,
+    )
+    assert done.returncode == 0, f"{task}: the training process failed:\n{done.stderr[-3000:]}"
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="module")
 def accuracies() -> dict[str, float]:
-    """Every task's exact match, trained two at a time. "spawn": a fresh interpreter per worker (forking
-    a process whose torch thread pool already ran can hang)."""
+    """Every task's exact match, trained two at a time (two cores), the longest first."""
     longest_first = sorted(TASKS, key=lambda task: -RECOMMENDED[task]["max_steps"])
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        futures = {task: pool.submit(train_and_score, task) for task in longest_first}
-        return {task: future.result() for task, future in futures.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(longest_first, pool.map(score_in_subprocess, longest_first), strict=True))
 
 
 def test_every_task_has_reproducible_recommended_settings() -> None:
