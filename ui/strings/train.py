@@ -55,18 +55,17 @@ EN = {
     "train.advice.stories-en": "English stories: the default preset writes word-like text within a minute.",
     "train.advice.stories-zh": "Chinese stories: the default preset writes story-like Chinese within a "
     "minute.",
-    "train.advice.copy": "Copy: the tiny model at a higher learning rate. Watch the accuracy: it stays at "
-    "0 % for about 1000 steps, then jumps (82 % after 1800 steps, 98 % after 2250 here; 1-2 minutes). With "
+    "train.advice.copy": "Copy: the tiny model. Watch the accuracy: it stays near 0 % for about 1000 "
+    "steps, then jumps (97-100 % after 2000 steps here with two different seeds; about a minute). With "
     "rotary positions it was still at 0 % after 1500 steps.",
-    "train.advice.sort": "Sort: the tiny model at a higher learning rate gets almost every answer right "
-    "after "
-    "about 800 steps (under a minute here).",
+    "train.advice.sort": "Sort: the tiny model gets almost every answer right after about 1000 steps "
+    "(under a minute here).",
     "train.advice.reverse": "Reverse is hard for a tiny model: with rotary positions and a high learning rate "
-    "accuracy starts rising after about 1000 steps and reached 85 % after 3000 and 100 % after 3500 here "
+    "accuracy starts rising after 1000-2000 steps and was over 90 % after 3500 here with two different seeds "
     "(about two minutes); with sinusoidal positions it stayed at 0 % for minutes.",
     "train.advice.add": "Addition needs the carry: with rotary positions and a moderate learning rate the tiny "
-    "model got 63 % of held-out sums exactly right after 1000 steps and over 99 % after 2000 here (about a "
-    "minute and a half). A higher learning rate stalls it. Watch the loss fall before the answers come out "
+    "model suddenly gets the sums right somewhere between 1500 and 3000 steps, depending on the seed (over 98 % "
+    "after 3000 here, about two minutes). A higher learning rate stalls it. Watch the loss fall before the answers come out "
     "right.",
     "train.advice.custom": "Your own text: the default preset for a minute. Short texts get memorised: watch "
     "the validation loss.",
@@ -263,13 +262,13 @@ ZH = {
     "train.preset.live": "60 秒内能训完的最大模型（4 层）",
     "train.advice.stories-en": "英文小故事：默认预设一分钟内就能写出像单词的文字。",
     "train.advice.stories-zh": "中文小故事：默认预设一分钟内就能写出像故事的中文。",
-    "train.advice.copy": "复制：微型模型加较高的学习率。留意准确率：前 1000 步左右一直是 0%，然后突然跃升"
-    "（在这里 1800 步后 82%，2250 步后 98%；约 1-2 分钟）。换成旋转位置编码，1500 步后仍是 0%。",
-    "train.advice.sort": "排序：微型模型加较高的学习率，大约 800 步后几乎全部答对（在这里不到一分钟）。",
-    "train.advice.reverse": "倒序对小模型来说很难：用旋转位置编码和较高的学习率，大约 1000 步后准确率开始上升，"
-    "在这里 3000 步后 85%，3500 步后 100%（约两分钟）；用正弦位置编码，几分钟后仍是 0%。",
-    "train.advice.add": "加法需要处理进位：用旋转位置编码和适中的学习率，微型模型在这里 1000 步后完全答对 63% 的留出算式，"
-    "2000 步后超过 99%（约一分半）。学习率再高反而学不会。留意损失先下降，答案后变对。",
+    "train.advice.copy": "复制：微型模型。留意准确率：前 1000 步左右几乎是 0%，然后突然跃升"
+    "（在这里用两个不同的随机种子，2000 步后 97%-100%；约一分钟）。换成旋转位置编码，1500 步后仍是 0%。",
+    "train.advice.sort": "排序：微型模型大约 1000 步后几乎全部答对（在这里不到一分钟）。",
+    "train.advice.reverse": "倒序对小模型来说很难：用旋转位置编码和较高的学习率，准确率在 1000 到 2000 步之后开始上升，"
+    "在这里用两个不同的随机种子 3500 步后都超过 90%（约两分钟）；用正弦位置编码，几分钟后仍是 0%。",
+    "train.advice.add": "加法需要处理进位：用旋转位置编码和适中的学习率，微型模型会在 1500 到 3000 步之间突然学会（"
+    "取决于随机种子；在这里 3000 步后超过 98%，约两分钟）。学习率再高反而学不会。留意损失先下降，答案后变对。",
     "train.advice.custom": "你自己的文本：默认预设训练一分钟。文本太短会被模型背下来：请留意验证损失。",
     "train.expert": "专家设置",
     "train.shape": "模型形状",
