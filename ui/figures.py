@@ -403,8 +403,15 @@ def csv_bytes(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
 
 
 def download_csv(header: Sequence[str], rows: Sequence[Sequence[Any]], filename: str, key: str) -> None:
+    """A CSV download of a table, written only when the button is clicked. Deferred on purpose: a button
+    holding the bytes makes the browser check its file's URL when drawn, and a page that reruns often
+    (the Train page while runs end) may already have replaced that file: a 404 in the console."""
     st.download_button(
-        t("common.download_csv"), csv_bytes(header, rows), file_name=filename, mime="text/csv", key=key
+        t("common.download_csv"),
+        lambda: csv_bytes(header, rows),
+        file_name=filename,
+        mime="text/csv",
+        key=key,
     )
 
 

@@ -405,8 +405,8 @@ def live_status(run_id: str, page: Page, manager: jobs.JobManager, url_extra: Ur
         st.session_state[REDRAW_KEY] = True
     if st.session_state.get(REDRAW_KEY):
         # The sidebar (the model in use) and the rest of the page are outside this fragment. Asked again on
-        # every tick until a whole-page run has started: a rerun asked for from a timed fragment run can
-        # be lost when the browser's other timer fires at the same moment (seen in CI).
+        # every tick until a whole-page run has started: once, a CI run showed the page stuck with the old
+        # sidebar after a run ended, as if the rerun asked for from a timed fragment run had been lost.
         st.rerun()
     status_panel(view)
     control_buttons(view, manager)
