@@ -29,7 +29,6 @@ import argparse
 import glob
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,16 +40,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 sys.path.insert(0, str(ROOT))  # run as a script: the browser settings are shared with the browser tests
+from tests.e2e.appserver import free_port, start_app, stop_app, wait_healthy  # noqa: E402
 from tests.e2e.driver import CHROMIUM_ARGS, IDLE  # noqa: E402
 
 START = '[data-testid="stButton"] button:has-text("Start training")'
 TINY_RUN = "n_layers=2&n_heads=4&d_model=64&context_len=32&batch_size=32&budget=time&time_budget=5.0"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def rss_mb(pid: int) -> float:
@@ -106,34 +100,8 @@ class Server:
         self.port = free_port()
         self.runs_dir = runs_dir
         env = {**os.environ, "TINYLM_RUNS_DIR": str(runs_dir), "TINYLM_MAX_JOBS": str(max_jobs)}
-        self.process = subprocess.Popen(
-            [
-                PYTHON,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(self.port),
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the server did not start")
+        self.process = start_app(self.port, env, python=PYTHON)
+        wait_healthy(self.process, self.port, timeout=60)
 
     def url(self, query: str) -> str:
         return f"http://127.0.0.1:{self.port}/Train?lang=en&{query}"
@@ -161,8 +129,7 @@ class Server:
         raise TimeoutError(f"runs {run_ids} did not finish")
 
     def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        stop_app(self.process)
 
 
 def start_run(page, server: Server, query: str) -> str:

@@ -14,24 +14,18 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # run as a script: the app server and browser settings are the tests' own
+from tests.e2e.appserver import free_port, start_app, stop_app, wait_healthy  # noqa: E402
+from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
 WIDTH, HEIGHT = 1400, 1050
 LANGS = ("zh", "en")
 # Generate's step mode at a step where the demo model hesitates between a few tokens (0-based step, seed).
@@ -40,42 +34,15 @@ MAX_BYTES = 400_000
 TIMEOUT = 120_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_server(port: int, runs_dir: str) -> subprocess.Popen:
     env = {**os.environ, "TINYLM_RUNS_DIR": runs_dir, "TINYLM_MAX_JOBS": str(len(LANGS))}
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    server = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise SystemExit("streamlit did not start")
-        time.sleep(0.3)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.terminate()
+    server = start_app(port, env)
     try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=10)
+        wait_healthy(server, port, timeout=90)
+    except RuntimeError as exc:
+        stop_app(server)
+        raise SystemExit(str(exc)) from None
+    return server
 
 
 def wait_idle(page) -> None:
@@ -131,7 +98,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--seconds", type=float, default=25.0, help="training time before the Train shot")
     args = parser.parse_args()
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} is missing: run `sh scripts/install_browser.sh` as root")
     from playwright.sync_api import sync_playwright
 
@@ -144,7 +111,7 @@ def main() -> int:
         server = start_server(port, runs_dir)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
 
                 def open_page(path: str, **query) -> object:
@@ -183,7 +150,7 @@ def main() -> int:
                     page.close()
                 browser.close()
         finally:
-            stop_server(server)
+            stop_app(server)
     return 0
 
 

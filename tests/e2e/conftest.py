@@ -8,17 +8,15 @@ and a concurrency limit of one training job (so a second student's run visibly q
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.appserver import free_port, start_app, stop_app, wait_healthy
 from tests.e2e.driver import CHROMIUM, CHROMIUM_ARGS, EXPECT_TIMEOUT, VIEWPORT, App
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,12 +53,6 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _python() -> str:
     venv = ROOT / ".venv" / "bin" / "python"
     return str(venv) if venv.exists() else sys.executable
@@ -70,7 +62,7 @@ def _python() -> str:
 def server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("e2e-server")
     runs_dir, log = base / "runs", base / "server.log"
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "TINYLM_RUNS_DIR": str(runs_dir),
@@ -79,38 +71,17 @@ def server(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "TINYLM_MAX_RUNS": "50",
         "TINYLM_ORPHAN_SECONDS": "120",
     }
-    command = [
-        _python(), "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     with log.open("wb") as log_file:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        process = start_app(port, env, python=_python(), output=log_file)
     running = Server(f"http://127.0.0.1:{port}", runs_dir, log, process)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{running.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{running.url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {STARTUP_SECONDS} s:\n{running.log_tail()}")
-            time.sleep(0.2)
+        try:
+            wait_healthy(process, port, STARTUP_SECONDS)
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}:\n{running.log_tail()}")
         yield running
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_app(process)
 
 
 @pytest.fixture(scope="session")
