@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from tinylm import CharTokenizer, ModelConfig, TinyLM
+from tinylm import CharTokenizer, TinyLM
 from tinylm.corpora import TASKS, evaluate_task, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
 from tinylm.presets import PRESETS, RECOMMENDED
 from tinylm.train import TrainConfig, Trainer, greedy_completer
 
-MODEL_KEYS = {"context_len", "d_model", "n_layers", "n_heads", "pos_encoding", "activation", "tie_weights"}
 HIGH = 0.8  # exact match on 200 held-out questions; the measured values are in tinylm/presets.py
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN_TIMEOUT = 900  # seconds for one task's training (about 40-150 s on the project's machine)
@@ -34,19 +33,19 @@ def train_and_score(task: str) -> float:
     import torch
 
     torch.set_num_threads(1)  # one core per training: the other core trains another task
-    advice = RECOMMENDED[task]
-    preset = PRESETS[advice["preset"]]
-    model_settings = {**preset.model, **{k: v for k, v in advice.items() if k in MODEL_KEYS}}
-    steps = advice["max_steps"]
+    from ui.jobs import recommended_spec  # the very settings the Train page starts a task run with
+
+    spec = recommended_spec(task)
     text = generate_corpus(task, n_chars=BUILTIN_CORPUS_CHARS, seed=0)
     tokenizer = CharTokenizer.from_text(text)
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, **model_settings)
+    config = spec.model_config(tokenizer.vocab_size)
     model = TinyLM(config, seed=0)
     train_config = TrainConfig(
-        batch_size=advice.get("batch_size", preset.train["batch_size"]),
-        learning_rate=advice["learning_rate"],
-        max_steps=steps,
-        eval_interval=steps,  # evaluate at the end only: accuracy is measured below
+        batch_size=spec.batch_size,
+        learning_rate=spec.learning_rate,
+        warmup_steps=spec.warmup_steps,
+        max_steps=spec.max_steps,
+        eval_interval=spec.max_steps,  # evaluate at the end only: accuracy is measured below
         seed=0,
     )
     Trainer(model, tokenizer, prepare_data(text, tokenizer, config.context_len), train_config).run()
