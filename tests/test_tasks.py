@@ -13,15 +13,14 @@ import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tinylm import CharTokenizer, TinyLM
-from tinylm.corpora import TASKS, evaluate_task, generate_corpus
-from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
+from tinylm.corpora import TASKS, evaluate_task
 from tinylm.presets import PRESETS, RECOMMENDED
-from tinylm.train import TrainConfig, Trainer, greedy_completer
+from tinylm.train import Trainer, greedy_completer
 
 HIGH = 0.8  # exact match on 200 held-out questions; the measured values are in tinylm/presets.py
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,22 +32,16 @@ def train_and_score(task: str) -> float:
     import torch
 
     torch.set_num_threads(1)  # one core per training: the other core trains another task
-    from ui.jobs import recommended_spec  # the very settings the Train page starts a task run with
+    from tinylm.plan import prepare_run, recommended_spec  # the very settings the Train page starts with
 
-    spec = recommended_spec(task)
-    text = generate_corpus(task, n_chars=BUILTIN_CORPUS_CHARS, seed=0)
-    tokenizer = CharTokenizer.from_text(text)
-    config = spec.model_config(tokenizer.vocab_size)
-    model = TinyLM(config, seed=0)
-    train_config = TrainConfig(
-        batch_size=spec.batch_size,
-        learning_rate=spec.learning_rate,
-        warmup_steps=spec.warmup_steps,
-        max_steps=spec.max_steps,
-        eval_interval=spec.max_steps,  # evaluate at the end only: accuracy is measured below
-        seed=0,
+    run = prepare_run(recommended_spec(task))
+    model, tokenizer = run.model, run.tokenizer
+    train_config = replace(
+        run.plan.train_config,
+        eval_interval=run.spec.max_steps,  # evaluate at the end only: accuracy is measured below
+        sample_interval=0,
     )
-    Trainer(model, tokenizer, prepare_data(text, tokenizer, config.context_len), train_config).run()
+    Trainer(model, tokenizer, run.data, train_config).run()
     model.eval()
     return evaluate_task(task, greedy_completer(model, tokenizer), n=200)
 

@@ -20,16 +20,15 @@ import torch
 
 from tinylm import __version__
 from tinylm.checkpoint import read_checkpoint, save_checkpoint
-from tinylm.config import POSITIONAL_ENCODINGS, ModelConfig
+from tinylm.config import POSITIONAL_ENCODINGS
 from tinylm.corpora import BUILTIN_CORPORA, TASKS
 from tinylm.data import load_text, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS, use_threads
 from tinylm.generate import SamplingSettings, generate
-from tinylm.model import TinyLM
+from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
 from tinylm.presets import DEFAULT_PRESET, PRESETS
-from tinylm.tokenizers import BPETokenizer, CharTokenizer, Tokenizer
-from tinylm.train import TrainConfig, Trainer, TrainEvent, evaluate_loss
+from tinylm.train import Trainer, TrainEvent, evaluate_loss
 
 
 class ProgressBar:
@@ -71,12 +70,6 @@ class ProgressBar:
             self.stream.flush()
 
 
-def build_tokenizer(kind: str, text: str, bpe_vocab: int) -> Tokenizer:
-    if kind == "bpe":
-        return BPETokenizer.train(text, vocab_size=bpe_vocab)
-    return CharTokenizer.from_text(text)
-
-
 def run_with_progress(trainer: Trainer, log: TextIO | None) -> None:
     """Drive the trainer, drawing a progress bar, printing each evaluation, logging events as JSON lines.
 
@@ -112,47 +105,57 @@ def run_with_progress(trainer: Trainer, log: TextIO | None) -> None:
         bar.close()
 
 
+def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The run the command line describes: a preset, then the flags given (the same RunSpec the app
+    builds from its widgets, so the two can never disagree)."""
+    overrides = {
+        name: value
+        for name, value in (
+            ("n_layers", args.layers),
+            ("n_heads", args.heads),
+            ("d_model", args.d_model),
+            ("context_len", args.context),
+            ("pos_encoding", args.pos),
+            ("dropout", args.dropout),
+            ("norm_position", args.norm),
+            ("activation", args.activation),
+            ("batch_size", args.batch),
+            ("learning_rate", args.lr),
+            ("warmup_steps", args.warmup),
+        )
+        if value is not None
+    }
+    if args.steps is not None:
+        overrides.update(budget="steps", max_steps=args.steps)
+    elif args.time_budget is not None:
+        overrides.update(budget="time", time_budget=args.time_budget)
+    builtin = args.corpus in BUILTIN_CORPORA
+    return spec_from_preset(
+        args.preset,
+        corpus=args.corpus if builtin else "custom",
+        text_name="" if builtin else Path(args.corpus).name[:60],
+        tokenizer=args.tokenizer,
+        bpe_vocab=args.bpe_vocab,
+        seed=args.seed,
+        precision=args.precision,
+        **overrides,
+    )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    preset = PRESETS[args.preset]
     if Path(args.out).exists() and not Path(args.out).is_dir():  # found now, not after the training
         raise TinyLMError("bad_output", f"--out {args.out} is a file, not a directory", path=str(args.out))
+    spec = spec_from_args(args)
     text = load_text(args.corpus, seed=args.seed, n_chars=args.corpus_chars)
-    tokenizer = build_tokenizer(args.tokenizer, text, args.bpe_vocab)
-    model_settings = dict(preset.model)
-    for key, value in (
-        ("n_layers", args.layers),
-        ("n_heads", args.heads),
-        ("d_model", args.d_model),
-        ("context_len", args.context),
-        ("pos_encoding", args.pos),
-        ("dropout", args.dropout),
-        ("norm_position", args.norm),
-        ("activation", args.activation),
-    ):
-        if value is not None:
-            model_settings[key] = value
-    config = ModelConfig(vocab_size=tokenizer.vocab_size, **model_settings)
-    train_settings = dict(preset.train)
-    if args.steps is not None:
-        train_settings.update(max_steps=args.steps, time_budget=None)
-    if args.time_budget is not None:
-        train_settings.update(
-            time_budget=args.time_budget, max_steps=args.steps or train_settings["max_steps"]
-        )
-    for key, value in (
-        ("batch_size", args.batch),
-        ("learning_rate", args.lr),
-        ("warmup_steps", args.warmup),
-        ("eval_interval", args.eval_interval),
-        ("eval_tokens", args.eval_tokens),
-    ):
-        if value is not None:
-            train_settings[key] = value
-    train_config = TrainConfig(seed=args.seed, precision=args.precision, **train_settings)
-    data = prepare_data(text, tokenizer, config.context_len)
-    model = TinyLM(config, seed=args.seed)
-    task = args.corpus if args.corpus in TASKS else None
-    trainer = Trainer(model, tokenizer, data, train_config, task=task)
+    run = prepare_run(spec, text, limits=LIBRARY_LIMITS)
+    model, tokenizer, data, config = run.model, run.tokenizer, run.data, run.plan.model_config
+    train_config = run.plan.train_config
+    train_config.sample_interval = 0  # the command line shows no samples: all its time goes to training
+    if args.eval_interval is not None:
+        train_config.eval_interval = args.eval_interval
+    if args.eval_tokens is not None:
+        train_config.eval_tokens = args.eval_tokens
+    trainer = Trainer(model, tokenizer, data, train_config, task=spec.task)
     print(
         f"corpus {args.corpus}: {len(text):,} chars, {data.num_tokens:,} tokens, "
         f"vocab {tokenizer.vocab_size} | "

@@ -26,6 +26,13 @@ LIMITS = {
     "n_heads": (1, 16),
     "d_ff": (4, 2048),
 }
+# The settings that take one of a few named values (checked in ModelConfig.validate).
+CHOICES: dict[str, tuple[str, ...]] = {
+    "pos_encoding": POSITIONAL_ENCODINGS,
+    "activation": ACTIVATIONS,
+    "norm_position": NORM_POSITIONS,
+}
+MAX_DROPOUT = 1.0  # dropout must be below this (p = 1 would drop everything)
 MAX_PARAMETERS = 10_000_000
 
 
@@ -90,30 +97,15 @@ class ModelConfig:
                 d_model=self.d_model,
                 n_heads=self.n_heads,
             )
-        if self.pos_encoding not in POSITIONAL_ENCODINGS:
-            raise TinyLMError(
-                "bad_config_choice",
-                f"pos_encoding must be one of {POSITIONAL_ENCODINGS}",
-                name="pos_encoding",
-                value=self.pos_encoding,
-                choices=", ".join(POSITIONAL_ENCODINGS),
-            )
-        if self.activation not in ACTIVATIONS:
-            raise TinyLMError(
-                "bad_config_choice",
-                f"activation must be one of {ACTIVATIONS}",
-                name="activation",
-                value=self.activation,
-                choices=", ".join(ACTIVATIONS),
-            )
-        if self.norm_position not in NORM_POSITIONS:
-            raise TinyLMError(
-                "bad_config_choice",
-                f"norm_position must be one of {NORM_POSITIONS}",
-                name="norm_position",
-                value=self.norm_position,
-                choices=", ".join(NORM_POSITIONS),
-            )
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise TinyLMError(
+                    "bad_config_choice",
+                    f"{name} must be one of {choices}",
+                    name=name,
+                    value=getattr(self, name),
+                    choices=", ".join(choices),
+                )
         if self.pos_encoding == "sinusoidal" and self.d_model % 2:
             raise TinyLMError(
                 "bad_config_even",
@@ -128,7 +120,7 @@ class ModelConfig:
                 name="d_model / n_heads",
                 value=self.head_dim,
             )
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= float(self.dropout) < 1.0:
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= float(self.dropout) < MAX_DROPOUT:
             raise TinyLMError(
                 "bad_config_dropout", f"dropout must be in [0, 1) (got {self.dropout!r})", value=self.dropout
             )

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.errors import TinyLMError
-from tinylm.tokenizers import Tokenizer
+from tinylm.tokenizers import CharTokenizer, Tokenizer
 
 MAX_TEXT_BYTES = (
     5_000_000  # 5 MB: more text than a minute of CPU training can use, small enough to hold in RAM
@@ -158,3 +159,31 @@ def evaluation_windows(
         generator = torch.Generator().manual_seed(seed)
         starts = torch.randperm(len(all_windows), generator=generator)[:n_windows].sort().values
     return all_windows[starts.clamp(max=len(all_windows) - 1)]
+
+
+def unigram_entropy(ids: torch.Tensor, vocab_size: int) -> float:
+    """H = −Σ_v p(v) log p(v) in nats, p(v) = the share of token v in ids.
+
+    The loss of the best model that ignores context (it always predicts the token frequencies): a model
+    whose validation loss falls below this has learned something about order, not just what is common.
+    """
+    counts = torch.bincount(ids, minlength=vocab_size).double()
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * p.log()).sum())
+
+
+def data_summary(text: str, val_fraction: float = 0.1) -> dict[str, Any]:
+    """What a student sees before training: sizes, the character vocabulary, the train / validation
+    split (as prepare_data makes it) and the unigram entropy of the training part."""
+    tokenizer = CharTokenizer.from_text(text)
+    ids = torch.tensor(tokenizer.encode(text), dtype=torch.long)
+    n_train = int(len(ids) * (1 - val_fraction))
+    return {
+        "chars": len(text),
+        "bytes": len(text.encode("utf-8", errors="surrogatepass")),
+        "vocab": tokenizer.vocab_size,
+        "train_tokens": n_train,
+        "val_tokens": len(ids) - n_train,
+        "unigram_entropy": unigram_entropy(ids[:n_train], tokenizer.vocab_size) if n_train else 0.0,
+        "lines": text.count("\n") + 1,
+    }

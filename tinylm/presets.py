@@ -14,19 +14,20 @@ from typing import Any
 class Preset:
     name: str
     model: dict[str, Any] = field(default_factory=dict)  # ModelConfig keyword arguments (without vocab_size)
-    train: dict[str, Any] = field(default_factory=dict)  # TrainConfig keyword arguments
+    # TrainConfig keyword arguments (a time budget's step cap is tinylm.plan.TIME_MODE_MAX_STEPS)
+    train: dict[str, Any] = field(default_factory=dict)
 
 
 PRESETS: dict[str, Preset] = {
     "tiny": Preset(
         "tiny",
         model={"context_len": 32, "d_model": 64, "n_layers": 2, "n_heads": 4},
-        train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 20.0, "max_steps": 100_000},
+        train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 20.0},
     ),
     "small": Preset(
         "small",
         model={"context_len": 64, "d_model": 96, "n_layers": 3, "n_heads": 4},
-        train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 40.0, "max_steps": 100_000},
+        train={"batch_size": 32, "learning_rate": 3e-3, "time_budget": 40.0},
     ),
     # Tuned for time-to-loss on 2 cores (README, performance): rotary positions, ReLU and untied output
     # weights each lowered the validation loss reached in a fixed time; a small batch (12 windows)
@@ -42,7 +43,7 @@ PRESETS: dict[str, Preset] = {
             "activation": "relu",
             "tie_weights": False,
         },
-        train={"batch_size": 12, "learning_rate": 4e-3, "time_budget": 60.0, "max_steps": 100_000},
+        train={"batch_size": 12, "learning_rate": 4e-3, "time_budget": 60.0},
     ),
 }
 DEFAULT_PRESET = "live"
@@ -64,7 +65,8 @@ DEFAULT_PRESET = "live"
 #            after 1000, 1.0 after 2000 and 3000; seed 1 (3500-step schedule) 0.55 after 2000, 0.91 after
 #            2500, 0.98 after 3000; a 1500-step schedule stayed at 0.085. lr 1e-2 stalls (0.14 after 1000,
 #            0.06 after 2000); sinusoidal, lr 1e-2: 0.065 after 3000.   (all measured 2026-12-01)
-# Keys are the app's run settings (ui.jobs.RunSpec); tests/test_tasks.py trains every task with them and
+# Keys are run settings (tinylm.plan.RunSpec: ModelConfig and TrainConfig field names, plus the run's own
+# "preset" and "budget"); tests/test_tasks.py trains every task with them and
 # checks that each reaches high exact match.
 RECOMMENDED: dict[str, dict[str, Any]] = {
     "stories-en": {"preset": "live"},

@@ -38,6 +38,28 @@ MAX_STEPS = 200_000
 MAX_TIME_BUDGET = 24 * 3600.0
 MAX_BATCH = 1024
 
+# Bounds of every numeric TrainConfig setting, checked once in TrainConfig.validate (the app's widgets and
+# URL checks read them from here too, see tinylm.plan.SETTING_BOUNDS).
+TRAIN_LIMITS: dict[str, tuple[float, float]] = {
+    "max_steps": (1, MAX_STEPS),
+    "time_budget": (0.1, MAX_TIME_BUDGET),
+    "batch_size": (1, MAX_BATCH),
+    "learning_rate": (1e-7, 1.0),
+    "min_lr_ratio": (0.0, 1.0),
+    "warmup_steps": (0, MAX_STEPS),
+    "weight_decay": (0.0, 1.0),
+    "beta1": (0.0, 0.9999),
+    "beta2": (0.0, 0.99999),
+    "grad_clip": (0.0, 1e6),
+    "log_interval": (1, MAX_STEPS),
+    "eval_interval": (1, MAX_STEPS),
+    "eval_tokens": (1, 1_000_000),
+    "sample_interval": (0, MAX_STEPS),
+    "sample_tokens": (1, 1000),
+    "task_examples": (1, 1000),
+    "seed": (0, 2**31 - 1),
+}
+
 
 @dataclass
 class TrainConfig:
@@ -63,23 +85,11 @@ class TrainConfig:
     precision: str = "auto"
 
     def validate(self) -> None:
-        checks: list[tuple[str, Any, float, float]] = [
-            ("max_steps", self.max_steps, 1, MAX_STEPS),
-            ("batch_size", self.batch_size, 1, MAX_BATCH),
-            ("learning_rate", self.learning_rate, 1e-7, 1.0),
-            ("min_lr_ratio", self.min_lr_ratio, 0.0, 1.0),
-            ("warmup_steps", self.warmup_steps, 0, MAX_STEPS),
-            ("weight_decay", self.weight_decay, 0.0, 1.0),
-            ("grad_clip", self.grad_clip, 0.0, 1e6),
-            ("log_interval", self.log_interval, 1, MAX_STEPS),
-            ("eval_interval", self.eval_interval, 1, MAX_STEPS),
-            ("eval_tokens", self.eval_tokens, 1, 1_000_000),
-            ("sample_interval", self.sample_interval, 0, MAX_STEPS),
-            ("sample_tokens", self.sample_tokens, 1, 1000),
-        ]
-        if self.time_budget is not None:
-            checks.append(("time_budget", self.time_budget, 0.1, MAX_TIME_BUDGET))
-        for name, value, low, high in checks:
+        """Raise TinyLMError("bad_train_setting", ...) naming the first setting outside TRAIN_LIMITS."""
+        for name, (low, high) in TRAIN_LIMITS.items():
+            value = getattr(self, name)
+            if name == "time_budget" and value is None:  # no time budget: the step count ends training
+                continue
             if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
                 raise TinyLMError(
                     "bad_train_setting",

@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from ui.i18n import LANG_KEY, LANGUAGES, current_language, error_message, set_language, t
+from ui.runs.session import heartbeat, remember_browser
 from ui.state import MODEL_KEY, active_model, default_key, model_choices, model_summary, resolve
 
 PAGES = [
@@ -191,6 +192,8 @@ def sidebar(page: str) -> None:
         )
         for name, path in PAGES:
             st.page_link(path, label=t(f"nav.{name}"), disabled=name == page)
+        heartbeat("pages/7_Train.py", t("sidebar.training_running"))
+        remember_browser()
         st.divider()
         st.session_state["_w_presenter"] = presenter()
         st.toggle(

@@ -2,7 +2,7 @@
 
 A model is named by a key:
     "demo:<corpus>"  a shipped demo checkpoint in models/ (loaded once per server, cached)
-    "run:<run id>"   a model trained (or uploaded) on the Train page, held by ui.jobs
+    "run:<run id>"   a model trained (or uploaded) on the Train page, held by the job manager (ui/runs)
 
 ``st.session_state["_model_key"]`` holds the chosen key (a plain key, so it survives page changes);
 ``active_model()`` resolves it. ``ActiveModel.cache_key`` changes whenever the weights change
@@ -72,9 +72,9 @@ def resolve(key: str) -> ActiveModel | None:
             key, key, checkpoint.model, checkpoint.tokenizer, checkpoint.meta, checkpoint.history
         )
     if key.startswith("run:"):
-        from ui import jobs  # imported lazily: the jobs module starts server-wide machinery
+        from ui import runs  # imported lazily: a page that shows no run needs no job manager
 
-        found = jobs.manager().model_for(key.split(":", 1)[1])
+        found = runs.manager().model_for(key.split(":", 1)[1])
         if found is None:
             return None
         checkpoint, version = found
@@ -109,10 +109,11 @@ def default_key() -> str:
 def model_choices() -> list[str]:
     """Keys the model selector offers: the demos plus this session's runs that hold a model."""
     keys = [f"demo:{name}" for name in available_demos()]
-    from ui import jobs
+    from ui import runs
+    from ui.runs.session import session_runs
 
-    for run_id in st.session_state.get(jobs.SESSION_RUNS_KEY, []):
-        if jobs.manager().model_for(run_id) is not None:
+    for run_id in session_runs():
+        if runs.manager().has_model(run_id):
             keys.append(f"run:{run_id}")
     current = st.session_state.get(MODEL_KEY)
     if current and current not in keys and resolve(current) is not None:

@@ -22,10 +22,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tinylm.corpora import BUILTIN_CORPORA, corpus_info
-from ui import figures, jobs
+from ui import figures
 from ui.charts import train as train_charts
 from ui.i18n import STRINGS, current_language, t
 from ui.layout import Page, presenter
+from ui.runs import JobManager, RunView, valid_run_id
+from ui.runs.session import current_session_id, remember_run, session_runs, student_id
 from ui.state import MODEL_KEY, set_active_model
 
 REFRESH_SECONDS = 1.0  # the live view's refresh while a run trains
@@ -54,10 +56,8 @@ def message_text(message: dict[str, Any] | None) -> str:
     if not message:
         return ""
     kind, code, params = message.get("kind"), str(message.get("code")), message.get("params") or {}
-    if kind == "error":
+    if kind in ("error", "job_error"):  # "job_error": a run.json written by an older version
         return translated(f"error.{code}", **params)
-    if kind == "job_error":
-        return translated(f"train.error.{code}", **params)
     return translated(f"train.msg.{code}", **params)
 
 
@@ -84,52 +84,90 @@ def status_label(status: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Which runs this session has, and which one is shown (in the URL: ?run=<shown>&runs=<others>)
+# ---------------------------------------------------------------------------------------------
+
+URL_SEEN_KEY = "_train_url_seen"  # the ?run= / ?runs= values already taken from the URL
+
+
+def adopt_runs_from_url(manager: JobManager) -> None:
+    """A link or a refresh: ``?run=<id>`` shows that run, ``?runs=a,b`` adds runs to compare."""
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    for name in ("runs", "run"):
+        raw = st.query_params.get(name)
+        if not raw or seen.get(name) == raw:
+            continue
+        seen[name] = raw
+        for run_id in raw.split(",")[:MAX_URL_RUNS]:
+            if valid_run_id(run_id) and manager.exists(run_id):
+                remember_run(run_id)
+                if name == "run":
+                    st.session_state[CURRENT_KEY] = run_id
+            elif name == "run":
+                st.warning(t("train.run_not_found"))
+
+
+def url_extra() -> dict[str, Any]:
+    current = st.session_state.get(CURRENT_KEY)
+    others = [r for r in session_runs() if r != current][-MAX_URL_RUNS:]
+    extra = {"run": current, "runs": ",".join(others) or None}
+    seen = st.session_state.setdefault(URL_SEEN_KEY, {})
+    seen.update(run=current, runs=extra["runs"])  # what we write is not news when read back
+    return extra
+
+
+# ---------------------------------------------------------------------------------------------
 # The live view of the shown run
 # ---------------------------------------------------------------------------------------------
 
 
-def control_buttons(view: jobs.RunView, manager: jobs.JobManager) -> None:
-    run_id = view.run_id
+def control_buttons(view: RunView, manager: JobManager) -> None:
+    """Pause / resume / stop / reset for the student who started the run; "use" and "download" for
+    everyone, once its checkpoint is on disk."""
+    run_id, student = view.run_id, student_id()
     row = st.container(horizontal=True)  # buttons as wide as their labels
-    if view.status in ("preparing", "running"):
-        row.button(
-            t("train.pause"),
-            key="train.pause",
-            on_click=manager.pause,
-            args=(run_id,),
-            icon=":material/pause:",
-        )
-    elif view.status == "paused":
-        row.button(
-            t("train.resume"),
-            key="train.resume",
-            on_click=manager.resume,
-            args=(run_id,),
-            icon=":material/play_arrow:",
-        )
-    if view.active:
-        row.button(
-            t("train.stop"),
-            key="train.stop",
-            on_click=manager.stop,
-            args=(run_id,),
-            icon=":material/stop:",
-            disabled=view.stop_requested,
-        )
-
-    def reset() -> None:
+    if manager.can_control(run_id, student):
+        if view.status in ("preparing", "running"):
+            row.button(
+                t("train.pause"),
+                key="train.pause",
+                on_click=manager.pause,
+                args=(run_id, student),
+                icon=":material/pause:",
+            )
+        elif view.status == "paused":
+            row.button(
+                t("train.resume"),
+                key="train.resume",
+                on_click=manager.resume,
+                args=(run_id, student),
+                icon=":material/play_arrow:",
+            )
         if view.active:
-            manager.stop(run_id)
-        st.session_state[CURRENT_KEY] = None
+            row.button(
+                t("train.stop"),
+                key="train.stop",
+                on_click=manager.stop,
+                args=(run_id, student),
+                icon=":material/stop:",
+                disabled=view.stop_requested,
+            )
 
-    row.button(
-        t("train.reset"),
-        key="train.reset",
-        on_click=reset,
-        icon=":material/restart_alt:",
-        help=t("train.reset_help"),
-    )
-    if view.has_model:
+        def reset() -> None:
+            if view.active:
+                manager.stop(run_id, student)
+            st.session_state[CURRENT_KEY] = None
+
+        row.button(
+            t("train.reset"),
+            key="train.reset",
+            on_click=reset,
+            icon=":material/restart_alt:",
+            help=t("train.reset_help"),
+        )
+    elif view.active:
+        st.caption(t("train.not_yours"))
+    if view.model_saved:
         in_use = st.session_state.get(MODEL_KEY) == f"run:{run_id}"
         row.button(
             t("train.use_model") if not in_use else t("train.model_in_use"),
@@ -151,11 +189,13 @@ def control_buttons(view: jobs.RunView, manager: jobs.JobManager) -> None:
             )
 
 
-def status_panel(view: jobs.RunView) -> None:
+def status_panel(view: RunView) -> None:
     st.markdown(f"**{t('train.run')}:** {status_label(view.status)}")
     st.text(view.label)  # may contain a file name: plain text, never markdown
     if view.status == "queued":
         st.info(t("train.queued", position=view.queue_position or 1))
+        if view.wait_seconds is not None:
+            st.caption(t("train.queued_wait", wait=duration(view.wait_seconds)))
     elif view.status == "preparing":
         st.info(t("train.preparing"))
     if (
@@ -172,6 +212,12 @@ def status_panel(view: jobs.RunView) -> None:
         if view.message and view.message.get("code") in ("abandoned", "pause_cap", "time_cap"):
             level = st.warning
         level(note)
+    if view.status == "interrupted":
+        if view.model_saved:
+            saved_step = view.data.get("saved_step", view.step)
+            st.caption(t("train.interrupted_with_model", step=f"{saved_step:,}"))
+        else:
+            st.caption(t("train.interrupted_no_model"))
     if view.stop_requested and view.active:
         st.caption(t("train.stopping"))
     if view.kind == "trained":
@@ -184,7 +230,7 @@ def status_panel(view: jobs.RunView) -> None:
         st.progress(min(1.0, max(0.0, view.progress)), text=text)
 
 
-def metrics_row(view: jobs.RunView) -> None:
+def metrics_row(view: RunView) -> None:
     history = view.history
     cols = st.columns(5)
     cols[0].metric(t("train.step"), f"{view.step:,}")
@@ -206,7 +252,7 @@ def metrics_row(view: jobs.RunView) -> None:
         cols[4].metric(t("train.parameters"), f"{view.parameters:,}")
 
 
-def chart_stamp(view: jobs.RunView) -> int:
+def chart_stamp(view: RunView) -> int:
     """What the charts are cached by: the run's revision once it ended; while it trains, a clock tick
     every CHART_SECONDS, so all viewers of a run share one figure per tick and the browser re-plots a
     chart at most that often (the numbers above still refresh every second)."""
@@ -215,7 +261,7 @@ def chart_stamp(view: jobs.RunView) -> int:
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def run_charts(
-    _manager: jobs.JobManager, run_id: str, stamp: int, lang: str, presenter_mode: bool, log_y: bool
+    _manager: JobManager, run_id: str, stamp: int, lang: str, presenter_mode: bool, log_y: bool
 ) -> dict[str, go.Figure]:
     """The loss, learning-rate and accuracy (tasks) or tokens/s charts of a run (built once per stamp).
     ``_manager`` is not part of the cache key (the leading underscore): there is one server-wide manager,
@@ -266,7 +312,7 @@ def run_charts(
     return charts_
 
 
-def charts(view: jobs.RunView, page: Page, manager: jobs.JobManager) -> None:
+def charts(view: RunView, page: Page, manager: JobManager) -> None:
     if not view.history["train"] and not view.history["val"]:
         return
     st.toggle(t("train.log_y"), **page.bind("log_y"))
@@ -287,7 +333,7 @@ def charts(view: jobs.RunView, page: Page, manager: jobs.JobManager) -> None:
             figures.show(built["speed"], key="train.speed_chart", filename="tinylm-tokens-per-second")
 
 
-def samples_panel(view: jobs.RunView) -> None:
+def samples_panel(view: RunView) -> None:
     if not view.samples:
         return
     st.markdown(f"**{t('train.samples_title')}**")
@@ -328,7 +374,7 @@ def attention_figure(
     )
 
 
-def attention_panel(view: jobs.RunView, page: Page) -> None:
+def attention_panel(view: RunView, page: Page) -> None:
     if not view.snapshots or not view.probe_tokens:
         return
     st.markdown(f"**{t('train.attention_title')}**")
@@ -383,7 +429,7 @@ def attention_panel(view: jobs.RunView, page: Page) -> None:
         )
 
 
-def live_status(run_id: str, page: Page, manager: jobs.JobManager, url_extra: UrlExtra) -> None:
+def live_status(run_id: str, page: Page, manager: JobManager, url_extra: UrlExtra) -> None:
     """Status, progress, buttons and numbers of the shown run: re-drawn every REFRESH_SECONDS while it
     trains (only this part of the page). Also where the page notices that the run ended."""
     if st.session_state.get(CURRENT_KEY) != run_id:  # Reset was clicked
@@ -392,14 +438,14 @@ def live_status(run_id: str, page: Page, manager: jobs.JobManager, url_extra: Ur
     if view is None:
         st.warning(t("train.run_not_found"))
         return
-    manager.touch([run_id], jobs.current_session_id())
+    manager.touch([run_id, *session_runs()], current_session_id())
     seen_active = st.session_state.setdefault(SEEN_ACTIVE_KEY, [])
     if view.active and run_id not in seen_active:
         seen_active.append(run_id)
     if view.finished and run_id in seen_active:
         # It ended while this session watched: its model becomes the one every page uses.
         seen_active.remove(run_id)
-        if view.has_model:
+        if view.model_saved:
             set_active_model(f"run:{run_id}")
             st.session_state[ACTIVATED_KEY] = run_id
         st.session_state[REDRAW_KEY] = True
@@ -415,7 +461,7 @@ def live_status(run_id: str, page: Page, manager: jobs.JobManager, url_extra: Ur
     page.sync_url(extra=url_extra())
 
 
-def live_details(run_id: str, page: Page, manager: jobs.JobManager, url_extra: UrlExtra) -> None:
+def live_details(run_id: str, page: Page, manager: JobManager, url_extra: UrlExtra) -> None:
     """Charts, samples and attention of the shown run: re-drawn every CHART_SECONDS while it trains.
     Slower than the numbers on purpose: the browser re-plotting charts every second would take CPU
     from training on a small server."""
@@ -431,7 +477,7 @@ def live_details(run_id: str, page: Page, manager: jobs.JobManager, url_extra: U
     page.sync_url(extra=url_extra())
 
 
-def live_view(current: jobs.RunView, page: Page, manager: jobs.JobManager, url_extra: UrlExtra) -> None:
+def live_view(current: RunView, page: Page, manager: JobManager, url_extra: UrlExtra) -> None:
     """The shown run: its status and numbers, then its charts, samples and attention map. Each part is a
     fragment that re-draws itself on a timer only while the run trains (an ended run changes no more).
     The fragments get page, manager and url_extra as arguments, not from the page's globals: a timed
@@ -448,7 +494,7 @@ def live_view(current: jobs.RunView, page: Page, manager: jobs.JobManager, url_e
 # ---------------------------------------------------------------------------------------------
 
 
-def comparison_rows(views: list[jobs.RunView]) -> tuple[list[str], list[list[Any]]]:
+def comparison_rows(views: list[RunView]) -> tuple[list[str], list[list[Any]]]:
     header = [
         t("train.col.run"),
         t("train.col.status"),
@@ -501,7 +547,7 @@ def comparison_rows(views: list[jobs.RunView]) -> tuple[list[str], list[list[Any
     return header, rows
 
 
-def compare_runs(views: list[jobs.RunView], current_id: str | None, page: Page) -> None:
+def compare_runs(views: list[RunView], current_id: str | None, page: Page) -> None:
     """The session's runs side by side: their validation loss in one chart (by step or time), a table of
     their settings and results (with its CSV), and a selector to show another run in the live view."""
     st.divider()

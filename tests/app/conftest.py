@@ -62,13 +62,19 @@ def demo(name: str = "stories-zh") -> Checkpoint:
 
 
 class FakeJobs:
-    """Stands in for ui.jobs.manager(): serves one checkpoint as the Train-page run `run_id`."""
+    """Stands in for ui.runs.manager(): serves one checkpoint as the Train-page run `run_id`."""
 
     def __init__(self, run_id: str, checkpoint: Checkpoint) -> None:
         self.run_id, self.checkpoint = run_id, checkpoint
 
     def model_for(self, run_id: str):
         return (self.checkpoint, 1) if run_id == self.run_id else None
+
+    def has_model(self, run_id: str) -> bool:
+        return run_id == self.run_id
+
+    def touch(self, run_ids, session_id=None) -> dict:
+        return {}  # the run is not training
 
 
 # AppTest calls widgets' format_func in the test thread, after the script run. There t() reads Streamlit's

@@ -104,7 +104,7 @@ def test_a_link_reopens_the_same_view_and_bad_values_fall_back():
 
 def run_model(monkeypatch, pos_encoding: str) -> tuple[str, TinyLM]:
     """A small model of the given kind, served as a Train-page run (weights made large on purpose)."""
-    import ui.jobs
+    import ui.runs
 
     tokenizer = CharTokenizer.from_text("abcdefgh 小明")
     config = ModelConfig(
@@ -123,7 +123,7 @@ def run_model(monkeypatch, pos_encoding: str) -> tuple[str, TinyLM]:
     model.eval()
     run_id = f"positional-{pos_encoding}-{next(_run_ids)}"
     checkpoint = Checkpoint(model, tokenizer, meta={"name": f"{pos_encoding} test"})
-    monkeypatch.setattr(ui.jobs, "manager", lambda: FakeJobs(run_id, checkpoint))
+    monkeypatch.setattr(ui.runs, "manager", lambda: FakeJobs(run_id, checkpoint))
     return run_id, model
 
 

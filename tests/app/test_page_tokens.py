@@ -153,7 +153,7 @@ def test_a_link_reopens_the_same_view():
 
 
 def test_a_bpe_model_shows_its_own_merges(monkeypatch):
-    import ui.jobs
+    import ui.runs
 
     text = "Lily and Tom play. 小明和小红一起玩。" * 30
     tokenizer = BPETokenizer.train(text, 300)
@@ -162,7 +162,7 @@ def test_a_bpe_model_shows_its_own_merges(monkeypatch):
         TinyLM(config, seed=3).eval(), tokenizer, meta={"name": "bpe test", "corpus": "x.txt"}
     )
     run_id = f"tokens-bpe-{next(_run_ids)}"
-    monkeypatch.setattr(ui.jobs, "manager", lambda: FakeJobs(run_id, checkpoint))
+    monkeypatch.setattr(ui.runs, "manager", lambda: FakeJobs(run_id, checkpoint))
 
     at = open_page("tokens", lang="en", model=f"run:{run_id}", text="Lily and 小明")
     assert at.session_state["_model_key"] == f"run:{run_id}"

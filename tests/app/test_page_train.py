@@ -21,12 +21,14 @@ from tests.conftest import ROOT
 from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint_zip
 from tinylm.config import count_parameters
 from tinylm.corpora import BUILTIN_CORPORA
+from tinylm.data import MAX_TEXT_BYTES
 from tinylm.model import TinyLM
+from tinylm.plan import RunSpec
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
-from ui import jobs
+from ui import runs
 from ui.i18n import STRINGS
-from ui.jobs import RunSpec
+from ui.runs.session import SESSION_RUNS_KEY
 
 # A model that trains 150 steps in about a second: 1 layer, 2 heads, d_model 32, context 16.
 TINY = {
@@ -57,7 +59,7 @@ def fresh_jobs(tmp_path, monkeypatch):
     monkeypatch.setattr(streamlit.runtime.state.session_state_proxy, "_mock_session_state", None)
     # Pages are written in parallel: leave out sidebar links to pages that do not exist yet.
     monkeypatch.setattr(ui.layout, "PAGES", [p for p in ui.layout.PAGES if (ROOT / p[1]).is_file()])
-    manager = jobs.reset_manager_for_tests(
+    manager = runs.reset_manager_for_tests(
         tmp_path / "runs", max_jobs=1, max_queue=2, orphan_seconds=60.0, session_alive=lambda session: False
     )
     yield manager
@@ -108,7 +110,7 @@ def texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def start_and_wait(at: AppTest, manager: jobs.JobManager, timeout: float = 60) -> tuple[str, jobs.RunView]:
+def start_and_wait(at: AppTest, manager: runs.JobManager, timeout: float = 60) -> tuple[str, runs.RunView]:
     at.button(key="train.start").click().run()
     assert not at.exception, [e.value for e in at.exception]
     run_id = at.session_state["_train_current"]
@@ -129,7 +131,7 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
     assert view.status == "done" and view.step == 150
     # The URL names the run; the session lists it; its model is now the active one.
     assert at.query_params["run"] in ([run_id], run_id)
-    assert at.session_state[jobs.SESSION_RUNS_KEY] == [run_id]
+    assert at.session_state[SESSION_RUNS_KEY] == [run_id]
     assert at.session_state["_model_key"] == f"run:{run_id}"
     assert "now used on every page" in texts(at)
     at.run()  # the message stays while this run's model is the one in use: a rerun does not lose it
@@ -168,7 +170,7 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
     again = open_link(run=run_id)
     assert again.session_state["_train_current"] == run_id
     assert metric(again, "step") == "150"
-    missing = open_link(run=jobs.new_run_id())
+    missing = open_link(run=runs.new_run_id())
     assert "does not exist" in texts(missing)
     # Once the student picks another model, the run no longer claims to be the one in use.
     at.switch_page("pages/7_Train.py").run()
@@ -210,7 +212,7 @@ def test_pause_resume_and_stop_from_the_page(english, fresh_jobs):
     # Reset clears the view; the run stays in the session's list.
     at.button(key="train.reset").click().run()
     assert at.session_state["_train_current"] is None
-    assert run_id in at.session_state[jobs.SESSION_RUNS_KEY]
+    assert run_id in at.session_state[SESSION_RUNS_KEY]
 
 
 def test_the_second_student_waits_in_the_queue(english, fresh_jobs):
@@ -223,7 +225,7 @@ def test_the_second_student_waits_in_the_queue(english, fresh_jobs):
     assert "Waiting in the queue: position 1" in texts(second)
     assert "1 of 1 training slots busy, 1 waiting" in texts(second)
     assert second.button(key="train.start").disabled  # one run at a time per student
-    fresh_jobs.stop(first.session_state["_train_current"])
+    fresh_jobs.stop(first.session_state["_train_current"], force=True)
     assert fresh_jobs.wait(second_id, timeout=30).status == "done"
 
 
@@ -233,7 +235,7 @@ def test_two_runs_are_compared_in_one_chart_and_table(english, fresh_jobs):
     at.toggle(key="train.expert").set_value(True).run()
     at.selectbox(key="train.pos_encoding").set_value("learned").run()
     second, _ = start_and_wait(at, fresh_jobs)
-    assert at.session_state[jobs.SESSION_RUNS_KEY] == [first, second]
+    assert at.session_state[SESSION_RUNS_KEY] == [first, second]
     compare = chart(at, "train.compare_chart")
     assert len(compare["data"]) == 2
     for trace, run_id in zip(compare["data"], (first, second), strict=True):
@@ -245,7 +247,7 @@ def test_two_runs_are_compared_in_one_chart_and_table(english, fresh_jobs):
     assert list(table["step"]) == [150, 150]
     # The URL keeps both runs: a refresh can compare them again.
     refreshed = open_link(run=second, runs=first)
-    assert refreshed.session_state[jobs.SESSION_RUNS_KEY] == [first, second]
+    assert refreshed.session_state[SESSION_RUNS_KEY] == [first, second]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -271,7 +273,7 @@ def test_bad_text_is_refused_with_a_reason_and_hostile_text_stays_text(lang, mon
         b"\x00\x01\x02binary" * 100: ("binary file", "二进制文件"),
         "中文".encode("gbk") * 100: ("not UTF-8", "不是 UTF-8"),
         b"   \n\n  ": ("empty", "空的"),
-        b"x" * (jobs.MAX_UPLOAD_TEXT_BYTES + 1): ("limit is 5.0 MB", "上限是 5.0 MB"),
+        b"x" * (MAX_TEXT_BYTES + 1): ("limit is 5.0 MB", "上限是 5.0 MB"),
     }
     for data, (en, zh) in uploads.items():
         at.file_uploader(key="train.text_upload").set_value(("data.txt", data, "text/plain")).run()
@@ -328,7 +330,7 @@ def test_checkpoint_upload_refuses_bad_files_and_loads_good_ones(english, fresh_
 
 
 def test_every_dynamic_key_exists_in_both_languages():
-    keys = [f"train.status.{s}" for s in (*jobs.ACTIVE_STATES, *jobs.FINISHED_STATES)]
+    keys = [f"train.status.{s}" for s in (*runs.ACTIVE_STATES, *runs.FINISHED_STATES)]
     keys += [
         f"train.msg.{c}"
         for c in (
@@ -341,11 +343,12 @@ def test_every_dynamic_key_exists_in_both_languages():
             "time_cap",
             "nan",
             "interrupted",
+            "shutdown",
         )
     ]
     keys += [
-        f"train.error.{c}"
-        for c in ("queue_full", "too_long", "too_many_steps", "too_much_memory", "too_slow")
+        f"error.{c}"
+        for c in ("queue_full", "too_long", "too_many_steps", "too_much_memory", "too_slow", "one_run_each")
     ]
     keys += [f"train.preset.{p}" for p in PRESETS] + [
         f"train.advice.{c}" for c in (*BUILTIN_CORPORA, "custom")
@@ -377,28 +380,22 @@ def test_training_goes_on_across_a_language_switch_and_a_visit_to_another_page(m
     view = fresh_jobs.get(run_id)
     assert view.status == "running" and view.step > step
     assert at.session_state["_train_current"] == run_id and at.query_params["run"] in ([run_id], run_id)
-    fresh_jobs.stop(run_id)
+    fresh_jobs.stop(run_id, force=True)
     fresh_jobs.wait(run_id, timeout=10)
 
 
-def heartbeat_script() -> None:
-    import streamlit as st
-
-    from ui import jobs as jobs_module
-
-    st.session_state[jobs_module.SESSION_RUNS_KEY] = [st.query_params["run"]]
-    with st.sidebar:
-        jobs_module.heartbeat()
-
-
-def test_the_sidebar_heartbeat_keeps_a_run_watched_and_shows_its_step(english, fresh_jobs):
+def test_every_page_s_sidebar_shows_the_student_s_training_run_and_keeps_it_watched(english, fresh_jobs):
     run_id = fresh_jobs.submit(RunSpec(n_layers=1, n_heads=2, d_model=32, context_len=16, time_budget=60.0))
     assert fresh_jobs.wait(run_id, timeout=20, states=("running",)).status == "running"
-    at = AppTest.from_function(heartbeat_script, default_timeout=30)
-    at.query_params["run"] = run_id
-    before = time.monotonic()
+    at = open_link(run=run_id)  # the student's run, opened on the Train page ...
+    for page in ("generate", "tokens"):  # ... then another page
+        before = time.monotonic()
+        at.switch_page(PAGE_FILES[page]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        links = [link.label for link in at.sidebar.get("page_link")]
+        assert any(label.startswith("Training in progress: step") for label in links), links
+        assert fresh_jobs._live[run_id].last_seen >= before
+    fresh_jobs.stop(run_id, force=True)
+    assert fresh_jobs.wait(run_id, timeout=10).status == "stopped"
     at.run()
-    assert not at.exception
-    assert "Training in progress: step" in " ".join(c.value for c in at.sidebar.caption)
-    assert fresh_jobs._live[run_id].last_seen >= before
-    fresh_jobs.stop(run_id)
+    assert not any(link.label.startswith("Training in progress") for link in at.sidebar.get("page_link"))

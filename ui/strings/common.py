@@ -20,6 +20,9 @@ EN = {
     "sidebar.model_select": "Model used by every page",
     "sidebar.share_link": "This view's link (settings included)",
     "sidebar.training_running": "Training in progress: step {step}",
+    "error.one_run_each": "You already have a run queued or training: stop it, or wait until it ends, to "
+    "start another.",
+    "error.disk_full": "The server could not save this model (its disk may be full). Please tell your teacher.",
     # models
     "model.demo.stories-en": "Demo: English stories",
     "model.demo.stories-zh": "Demo: Chinese stories",
@@ -100,6 +103,8 @@ ZH = {
     "sidebar.model_select": "各页面使用的模型",
     "sidebar.share_link": "本视图的链接（含设置）",
     "sidebar.training_running": "训练进行中：第 {step} 步",
+    "error.one_run_each": "你已经有一个训练在排队或进行中：请先停止它，或等它结束，再开始新的训练。",
+    "error.disk_full": "服务器无法保存这个模型（磁盘可能已满）。请告诉老师。",
     "model.demo.stories-en": "示例：英文小故事",
     "model.demo.stories-zh": "示例：中文小故事",
     "model.summary": "{name} · 语料 {corpus} · {params} 个参数 · {layers} 层 × {heads} 个头 · "

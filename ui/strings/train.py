@@ -80,6 +80,11 @@ EN = {
     "train.dropout": "Dropout",
     "train.pos_encoding": "Positional encoding",
     "train.activation": "Feed-forward activation",
+    "train.norm_position": "Where LayerNorm sits",
+    "train.norm_position_help": "Pre-norm (GPT-2): x + f(LN(x)), trains easily. Post-norm (the 2017 paper): "
+    "LN(x + f(x)), needs a gentler learning rate and warm-up.",
+    "train.norm.pre": "pre-norm (GPT-2)",
+    "train.norm.post": "post-norm (the paper)",
     "train.tie_weights": "Tie input and output embeddings",
     "train.tie_weights_help": "One matrix both turns tokens into vectors and scores the next token (fewer parameters); untied, each learns its own.",
     "train.batch_size": "Batch size",
@@ -199,22 +204,30 @@ EN = {
     "train.msg.cancelled": "Cancelled before training started.",
     "train.msg.abandoned": "Stopped at step {steps} because no browser was watching it any more. The model "
     "trained so far is kept.",
-    "train.msg.pause_cap": "Stopped at step {steps}: it was paused for more than 10 minutes (a paused run "
-    "holds a training slot others are waiting for). The model is kept.",
-    "train.msg.time_cap": "Stopped at step {steps}: runs may train for at most 10 minutes here.",
+    "train.msg.pause_cap": "Stopped at step {steps}: its pauses added up to more than 10 minutes (a paused "
+    "run holds a training slot others are waiting for). The model is kept.",
+    "train.msg.time_cap": "Stopped at step {steps}: a run may take at most its time budget plus 10 minutes of "
+    "pauses here (and train for 10 minutes at most).",
+    "train.msg.shutdown": "Stopped at step {steps}: the server was shutting down. The model trained so far is "
+    "kept.",
     "train.msg.nan": "The loss became NaN at step {step}: the learning rate ({lr}) is probably too high. "
     "Training stopped and the weights from step {good_step} (the last good ones) were kept. Try a smaller "
     "learning rate.",
-    "train.msg.interrupted": "The server restarted while this run was training. The last saved model (if "
-    "any) is kept.",
+    "train.msg.interrupted": "The server restarted (or the machine training it stopped) while this run was "
+    "training.",
+    "train.interrupted_with_model": "Its last saved checkpoint, from step {step}, can still be used and "
+    "downloaded.",
+    "train.interrupted_no_model": "It had not saved a checkpoint yet: there is no model to use or download.",
+    "train.not_yours": "You are watching a run someone else started: only they can pause, stop or reset it.",
+    "train.queued_wait": "About {wait} until it starts (estimated from the runs ahead of it and their "
+    "measured speed).",
     # refusals by the job runner
-    "train.error.queue_full": "The server is full: {limit} runs are already waiting. Please try again in a "
-    "minute.",
-    "train.error.too_long": "A run may train for at most {limit} seconds here (you chose {value}).",
-    "train.error.too_many_steps": "A run may train for at most {limit} steps here (you chose {value}).",
-    "train.error.too_much_memory": "This would need about {memory_mb} MB of memory; one run may use at most "
+    "error.queue_full": "The server is full: {limit} runs are already waiting. Please try again in a minute.",
+    "error.too_long": "A run may train for at most {limit} seconds here (you chose {value}).",
+    "error.too_many_steps": "A run may train for at most {limit} steps here (you chose {value}).",
+    "error.too_much_memory": "This would need about {memory_mb} MB of memory; one run may use at most "
     "{limit_mb} MB. Choose a smaller batch, context or model.",
-    "train.error.too_slow": "{steps} steps of this model would take about {minutes} minutes; a run may take "
+    "error.too_slow": "{steps} steps of this model would take about {minutes} minutes; a run may take "
     "at "
     "most {limit_minutes}. Choose fewer steps or a smaller model.",
 }
@@ -281,6 +294,11 @@ ZH = {
     "train.dropout": "Dropout（随机失活）",
     "train.pos_encoding": "位置编码",
     "train.activation": "前馈网络激活函数",
+    "train.norm_position": "LayerNorm 的位置",
+    "train.norm_position_help": "前置归一化（GPT-2）：x + f(LN(x))，容易训练。后置归一化（2017 年论文）：LN(x + f(x))，"
+    "需要更小的学习率和预热。",
+    "train.norm.pre": "前置归一化（GPT-2）",
+    "train.norm.post": "后置归一化（论文）",
     "train.tie_weights": "输入与输出嵌入共享权重",
     "train.tie_weights_help": "同一个矩阵既把词元变成向量，又给下一个词元打分（参数更少）；不共享时两者各自学习。",
     "train.batch_size": "批大小",
@@ -387,18 +405,23 @@ ZH = {
     "train.msg.cancelled": "在训练开始之前已取消。",
     "train.msg.abandoned": "在第 {steps} 步停止，因为已经没有浏览器在查看它了。到目前为止训练出的模型已保留。"
     "",
-    "train.msg.pause_cap": "在第 {steps} 步停止：暂停超过了 10 分钟（暂停的训练会占用别人正在等待的名额）。"
+    "train.msg.pause_cap": "在第 {steps} 步停止：累计暂停超过了 10 分钟（暂停的训练会占用别人正在等待的名额）。"
     "模型已保留。",
-    "train.msg.time_cap": "在第 {steps} 步停止：这里每次训练最多 10 分钟。",
+    "train.msg.time_cap": "在第 {steps} 步停止：这里每次训练最多用时为时间预算加 10 分钟暂停（训练本身最多 10 分钟）。",
+    "train.msg.shutdown": "在第 {steps} 步停止：服务器正在关闭。到目前为止训练出的模型已保留。",
     "train.msg.nan": "损失在第 {step} 步变成了 NaN：学习率（{lr}）可能太高了。训练已停止，并保留了第 "
     "{good_step} 步（最后一组正常）的权重。请试试更小的学习率。",
-    "train.msg.interrupted": "训练进行时服务器重启了。已保留最后一次保存的模型（如果有的话）。",
-    "train.error.queue_full": "服务器已满：已经有 {limit} 个训练在排队。请过一分钟再试。",
-    "train.error.too_long": "这里每次训练最多 {limit} 秒（你选择了 {value}）。",
-    "train.error.too_many_steps": "这里每次训练最多 {limit} 步（你选择了 {value}）。",
-    "train.error.too_much_memory": "这需要大约 {memory_mb} MB 内存，而每次训练最多只能用 {limit_mb} MB。"
+    "train.msg.interrupted": "训练进行时服务器重启了（或者训练它的机器停止了）。",
+    "train.interrupted_with_model": "它最后一次保存的检查点（第 {step} 步）仍然可以使用和下载。",
+    "train.interrupted_no_model": "它还没来得及保存检查点：没有可以使用或下载的模型。",
+    "train.not_yours": "你在观看别人开始的训练：只有开始它的人可以暂停、停止或重置它。",
+    "train.queued_wait": "大约还要等 {wait} 才开始（根据排在前面的训练和它们实测的速度估算）。",
+    "error.queue_full": "服务器已满：已经有 {limit} 个训练在排队。请过一分钟再试。",
+    "error.too_long": "这里每次训练最多 {limit} 秒（你选择了 {value}）。",
+    "error.too_many_steps": "这里每次训练最多 {limit} 步（你选择了 {value}）。",
+    "error.too_much_memory": "这需要大约 {memory_mb} MB 内存，而每次训练最多只能用 {limit_mb} MB。"
     "请减小批大小、上下文长度或模型。",
-    "train.error.too_slow": "这个模型训练 {steps} 步大约需要 {minutes} 分钟，而每次训练最多 {limit_minutes} "
+    "error.too_slow": "这个模型训练 {steps} 步大约需要 {minutes} 分钟，而每次训练最多 {limit_minutes} "
     "分钟。"
     "请减少步数或换一个更小的模型。",
 }

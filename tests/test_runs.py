@@ -1,27 +1,30 @@
-"""The background job runner (ui/jobs.py): real training runs of a very small model, a few seconds each."""
+"""The job layer (ui/runs: records, store, manager, in-process backend): real training runs of a very
+small model, a few seconds each."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
 import pickle
 import time
 import zipfile
-from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint
-from tinylm.config import count_parameters, estimate_training_memory_bytes
+from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint, read_checkpoint_zip, save_checkpoint
 from tinylm.corpora import generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
 from tinylm.errors import TinyLMError
+from tinylm.job import PROBE_TOKENS
+from tinylm.model import TinyLM
+from tinylm.plan import RunSpec
 from tinylm.tokenizers import CharTokenizer
 from tinylm.train import evaluate_loss
-from ui import jobs
-from ui.jobs import JobError, JobManager, Limits, RunSpec, make_plan
+from ui.runs import JobManager, Limits, new_run_id, valid_run_id
+from ui.runs.backend import ThreadBackend
 
 # A model small enough that a hundred steps take well under a second on one busy core.
 SMALL = RunSpec(
@@ -37,7 +40,7 @@ SMALL = RunSpec(
     max_steps=60,
     sample_every=30,
 )
-LONG = replace(SMALL, budget="time", time_budget=120.0)
+LONG = SMALL.with_settings(budget="time", time_budget=120.0)
 
 
 @pytest.fixture
@@ -45,12 +48,13 @@ def manager(tmp_path):
     made = []
 
     def make(**options) -> JobManager:
-        hook = options.pop("event_hook", None)
+        hook = options.pop("train_hook", None)
         limits = Limits(max_jobs=1, max_queue=2, orphan_seconds=60.0)
         for key, value in options.items():
             setattr(limits, key, value)
+        backend = ThreadBackend(limits.max_jobs, train_hook=hook)
         made.append(
-            JobManager(tmp_path / "runs", limits, session_alive=lambda session: False, event_hook=hook)
+            JobManager(tmp_path / "runs", limits, backend=backend, session_alive=lambda session: False)
         )
         return made[-1]
 
@@ -75,7 +79,7 @@ def stories_data(context_len: int):
 def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path):
     jobs_ = manager()
     run_id = jobs_.submit(SMALL)
-    assert jobs.valid_run_id(run_id)
+    assert valid_run_id(run_id)
     view = jobs_.wait(run_id, timeout=60)
     assert view.status == "done", view.message
     assert view.step == SMALL.max_steps
@@ -99,7 +103,7 @@ def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path)
     windows = data.val.unfold(0, SMALL.context_len + 1, SMALL.context_len)
     assert evaluate_loss(checkpoint.model, windows[:512]) == pytest.approx(last, rel=0.02)
     # The last attention snapshot is the model's own softmax(QKᵀ/√d_k) on the probe text.
-    probe = data.val[: min(jobs.PROBE_TOKENS, SMALL.context_len)].tolist()
+    probe = data.val[: min(PROBE_TOKENS, SMALL.context_len)].tolist()
     assert view.probe_tokens == tokenizer.token_strings(probe)
     step, weights = view.snapshots[-1]
     assert step == SMALL.max_steps
@@ -131,12 +135,12 @@ def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path)
 
 def test_stop_really_stops_the_worker_thread_and_keeps_the_model(manager):
     jobs_ = manager()
-    run_id = jobs_.submit(LONG)
+    run_id = jobs_.submit(LONG, owner="me")
     wait_for(lambda: jobs_.get(run_id).step >= 20)
     thread = jobs_.thread_of(run_id)
     assert thread.is_alive()
     stopped_at = time.monotonic()
-    jobs_.stop(run_id)
+    assert jobs_.stop(run_id, "me")
     thread.join(timeout=5)
     assert not thread.is_alive()
     assert time.monotonic() - stopped_at < 1.5
@@ -150,41 +154,43 @@ def test_stop_really_stops_the_worker_thread_and_keeps_the_model(manager):
 
 def test_pause_holds_the_step_and_resume_continues(manager):
     jobs_ = manager()
-    run_id = jobs_.submit(LONG)
+    run_id = jobs_.submit(LONG, owner="me")
     wait_for(lambda: jobs_.get(run_id).step >= 10)
-    jobs_.pause(run_id)
+    assert jobs_.pause(run_id, "me")
     assert jobs_.get(run_id).status == "paused"
     time.sleep(0.3)  # let the step in progress finish
     held = jobs_.get(run_id).step
     time.sleep(0.5)
     assert jobs_.get(run_id).step == held
-    jobs_.resume(run_id)
+    assert jobs_.resume(run_id, "me")
     assert jobs_.get(run_id).status == "running"
     wait_for(lambda: jobs_.get(run_id).step > held + 5)
-    jobs_.stop(run_id)
+    jobs_.stop(run_id, "me")
     assert jobs_.wait(run_id, timeout=10).status == "stopped"
 
 
 def test_the_concurrency_limit_queues_the_extra_job_and_refuses_a_full_queue(manager):
     jobs_ = manager(max_jobs=1, max_queue=2)
-    first = jobs_.submit(LONG)
-    second = jobs_.submit(LONG)
-    third = jobs_.submit(LONG)
+    first = jobs_.submit(LONG, owner="ann")
+    second = jobs_.submit(LONG, owner="ben")
+    third = jobs_.submit(LONG, owner="cat")
     assert jobs_.get(first).status in ("preparing", "running")
     assert jobs_.get(second).status == "queued" and jobs_.get(second).queue_position == 1
     assert jobs_.get(third).queue_position == 2
-    with pytest.raises(JobError) as refused:
-        jobs_.submit(LONG)
+    with pytest.raises(TinyLMError) as refused:
+        jobs_.submit(LONG, owner="dan")
     assert refused.value.code == "queue_full" and refused.value.params["limit"] == 2
+    # The wait is estimated from the run ahead (its time left) and the runs queued before.
+    assert 0 < jobs_.get(second).wait_seconds <= 120.0 < jobs_.get(third).wait_seconds <= 240.0
     # Cancelling a queued job moves the next one up; stopping the running job starts it.
-    jobs_.stop(second)
+    jobs_.stop(second, "ben")
     assert jobs_.get(second).status == "stopped" and jobs_.get(second).message["code"] == "cancelled"
     assert jobs_.model_for(second) is None
     assert jobs_.get(third).queue_position == 1
-    jobs_.stop(first)
+    jobs_.stop(first, "ann")
     wait_for(lambda: jobs_.get(third).status in ("preparing", "running"))
     assert jobs_.get(first).status == "stopped"
-    jobs_.stop(third)
+    jobs_.stop(third, "cat")
 
 
 def test_a_job_nobody_watches_is_stopped_and_its_memory_released(manager):
@@ -221,15 +227,15 @@ def test_a_job_whose_session_is_still_connected_is_not_stopped(tmp_path):
 def test_a_nan_loss_stops_with_an_explanation_and_keeps_the_last_good_weights(manager):
     good = {}
 
-    def poison(job, trainer, event):
+    def poison(trainer, event):
         if event.kind == "step" and not good:
             good["step"] = event.step
             good.update({name: p.detach().clone() for name, p in trainer.model.named_parameters()})
             with torch.no_grad():
                 trainer.model.blocks[0].feed_forward.fc1.weight.fill_(float("inf"))
 
-    jobs_ = manager(event_hook=poison)
-    run_id = jobs_.submit(replace(SMALL, max_steps=200))
+    jobs_ = manager(train_hook=poison)
+    run_id = jobs_.submit(SMALL.with_settings(max_steps=200))
     view = jobs_.wait(run_id, timeout=30)
     assert view.status == "failed"
     assert view.message["code"] == "nan"
@@ -242,56 +248,9 @@ def test_a_nan_loss_stops_with_an_explanation_and_keeps_the_last_good_weights(ma
         assert torch.equal(parameter, good[name]), name
 
 
-def test_plan_counts_parameters_memory_and_time():
-    plan = make_plan(SMALL, vocab_size=55)
-    config = SMALL.model_config(55)
-    assert plan.parameters == count_parameters(config)
-    assert plan.memory_bytes == estimate_training_memory_bytes(config, SMALL.batch_size)
-    assert plan.steps == 60 and plan.train_config.max_steps == 60 and plan.train_config.time_budget is None
-    # Training steps plus evaluations and samples (a forward pass over 8192 validation tokens, 80 tokens).
-    assert 60 * plan.seconds_per_step < plan.seconds < 1.6 * 60 * plan.seconds_per_step + 1.0
-    timed = make_plan(replace(SMALL, budget="time", time_budget=45.0), vocab_size=55)
-    assert timed.seconds == 45.0 and timed.train_config.time_budget == 45.0
-    assert 0.7 * 45.0 / timed.seconds_per_step < timed.steps < 45.0 / timed.seconds_per_step
-    # A task adds its exact-match evaluations; bigger models are estimated slower per step.
-    assert make_plan(replace(SMALL, corpus="copy"), vocab_size=20).seconds > plan.seconds
-    big = make_plan(replace(SMALL, n_layers=4, d_model=128, context_len=64, batch_size=32), vocab_size=55)
-    assert big.seconds_per_step > 5 * plan.seconds_per_step
-
-
-@pytest.mark.parametrize(
-    ("changes", "code"),
-    [
-        ({"d_model": 100, "n_heads": 8}, "bad_config_heads"),
-        ({"n_layers": 99}, "bad_config_range"),
-        ({"dropout": 1.5}, "bad_config_dropout"),
-        ({"n_layers": 12, "d_model": 512, "n_heads": 8}, "too_many_parameters"),
-        ({"context_len": 512, "batch_size": 1024, "d_model": 256}, "too_much_memory"),
-        ({"budget": "steps", "max_steps": 10**6}, "too_many_steps"),
-        ({"budget": "time", "time_budget": 10_000.0}, "too_long"),
-        (
-            {"budget": "steps", "max_steps": 20_000, "n_layers": 8, "d_model": 256, "context_len": 256},
-            "too_slow",
-        ),
-        ({"learning_rate": 5.0}, "bad_train_setting"),
-        ({"tokenizer": "words"}, "bad_config_choice"),
-    ],
-)
-def test_plan_refuses_absurd_settings_with_the_reason(changes, code):
-    with pytest.raises((TinyLMError, JobError)) as refused:
-        make_plan(replace(SMALL, **changes), vocab_size=55)
-    assert refused.value.code == code
-
-
-def test_plan_refuses_a_text_too_short_for_the_context():
-    with pytest.raises(TinyLMError) as refused:
-        make_plan(SMALL, vocab_size=20, text_tokens=50)
-    assert refused.value.code == "text_too_short" and refused.value.params["context_len"] == 16
-
-
 def test_a_custom_text_that_is_too_short_ends_the_run_with_the_reason(manager):
     jobs_ = manager()
-    run_id = jobs_.submit(replace(SMALL, corpus="custom", text_name="pasted"), text="abc abc abc")
+    run_id = jobs_.submit(SMALL.with_settings(corpus="custom", text_name="pasted"), text="abc abc abc")
     view = jobs_.wait(run_id, timeout=20)
     assert view.status == "error"
     assert view.message == {
@@ -306,7 +265,7 @@ def test_a_custom_text_trains_with_a_bpe_tokenizer(manager):
     jobs_ = manager()
     text = "The cat sat on the mat. The dog sat on the log. 小猫坐在垫子上。\n" * 200
     run_id = jobs_.submit(
-        replace(SMALL, corpus="custom", tokenizer="bpe", bpe_vocab=300, max_steps=20), text=text
+        SMALL.with_settings(corpus="custom", tokenizer="bpe", bpe_vocab=300, max_steps=20), text=text
     )
     view = jobs_.wait(run_id, timeout=30)
     assert view.status == "done", view.message
@@ -319,17 +278,15 @@ def test_bad_run_ids_never_reach_the_file_system(manager, tmp_path):
     jobs_ = manager()
     (tmp_path / "secret").mkdir()
     for bad in ("../secret", "..", "", "a" * 21, "a/b" * 8, "x" * 22 + "\n", None, 42):
-        assert not jobs.valid_run_id(bad)
+        assert not valid_run_id(bad)
         assert jobs_.get(bad) is None
         assert jobs_.model_for(bad) is None
-    assert jobs_.get(jobs.new_run_id()) is None  # well-formed but unknown
+    assert jobs_.get(new_run_id()) is None  # well-formed but unknown
 
 
 def make_zip(vocab: int = 12) -> bytes:
     tokenizer = CharTokenizer.from_text("abcdefghijk")
     model = SMALL.model_config(tokenizer.vocab_size)
-    from tinylm.model import TinyLM
-
     return checkpoint_zip_bytes(
         TinyLM(model, seed=3),
         tokenizer,
@@ -368,19 +325,130 @@ def test_an_uploaded_checkpoint_becomes_a_run_and_bad_files_are_refused(manager)
         assert refused.value.code in ("bad_checkpoint", "bad_tokenizer")
 
 
-def test_only_the_newest_finished_runs_are_kept_on_disk(manager, tmp_path):
-    jobs_ = manager(max_runs=2)
-    ids = []
-    for _ in range(3):
-        ids.append(jobs_.import_checkpoint(make_zip()))
-        time.sleep(0.02)
-    kept = sorted(p.name for p in (tmp_path / "runs").iterdir())
-    assert kept == sorted(ids[1:])
-    assert jobs_.get(ids[0]) is None and jobs_.model_for(ids[0]) is None
+def age(runs_dir, run_id: str, hours: float) -> None:
+    """Make a run look last used ``hours`` ago (pruning orders runs by that time)."""
+    then = time.time() - hours * 3600
+    for path in (runs_dir / run_id).iterdir():
+        os.utime(path, (then, then))
+
+
+def test_pruning_deletes_the_least_recently_used_run_never_a_recent_or_watched_one(manager, tmp_path):
+    jobs_ = manager(max_runs=3)
+    jobs_.session_alive = lambda session: session == "watcher"
+    runs_dir = tmp_path / "runs"
+    old = [jobs_.import_checkpoint(make_zip()) for _ in range(3)]
+    assert sorted(p.name for p in runs_dir.iterdir()) == sorted(old)  # 3 runs, none pruned yet
+    for run_id, hours in zip(old, (3, 5, 2), strict=True):
+        age(runs_dir, run_id, hours)
+    jobs_.touch([old[1]], "watcher")  # the oldest is on a connected student's screen
+    fresh = jobs_.import_checkpoint(make_zip())  # four runs: one must go
+    kept = sorted(p.name for p in runs_dir.iterdir())
+    assert kept == sorted([old[1], old[2], fresh])  # the least recently used unwatched one went
+    assert jobs_.get(old[0]) is None and jobs_.model_for(old[0]) is None
+
+
+def test_fifty_uploads_by_one_student_never_delete_another_student_s_models(manager, tmp_path):
+    jobs_ = manager(max_runs=8, max_imports_per_owner=5)
+    bens = jobs_.import_checkpoint(make_zip(), owner="ben")
+    age(tmp_path / "runs", bens, 48)
+    anns = [jobs_.import_checkpoint(make_zip(), owner="ann") for _ in range(50)]
+    kept = {p.name for p in (tmp_path / "runs").iterdir()}
+    assert bens in kept and jobs_.model_for(bens) is not None
+    assert kept - {bens} == set(anns[-5:])  # Ann keeps her five newest uploads
+
+
+def test_one_active_run_per_student_and_only_its_owner_controls_it(manager):
+    jobs_ = manager(max_queue=5)
+    run_id = jobs_.submit(LONG, owner="ann")
+    with pytest.raises(TinyLMError) as refused:
+        jobs_.submit(LONG, owner="ann")  # a second tab of the same browser
+    assert refused.value.code == "one_run_each"
+    wait_for(lambda: jobs_.get(run_id).status == "running")
+    for who in ("ben", None):  # someone with the shared link, a projector, a page without a student
+        assert not jobs_.can_control(run_id, who)
+        assert not jobs_.pause(run_id, who) and not jobs_.stop(run_id, who)
+    assert jobs_.get(run_id).status == "running" and not jobs_.get(run_id).stop_requested
+    assert jobs_.get(run_id).owner == "ann" and jobs_.can_control(run_id, "ann")
+    assert jobs_.stop(run_id, "ann")
+    assert jobs_.wait(run_id, timeout=10).status == "stopped"
+    jobs_.submit(SMALL, owner="ann")  # once it ended, she may start another
+
+
+def test_pausing_and_resuming_in_a_loop_cannot_hold_a_slot_forever(manager):
+    jobs_ = manager(max_pause_seconds=1.0)
+    run_id = jobs_.submit(LONG, owner="ann")
+    wait_for(lambda: jobs_.get(run_id).status == "running")
+    deadline = time.monotonic() + 20
+    while jobs_.get(run_id).active:
+        assert time.monotonic() < deadline, "pauses were never capped"
+        jobs_.pause(run_id, "ann")
+        time.sleep(0.3)  # each pause is short: only their sum is over the cap
+        jobs_.resume(run_id, "ann")
+        time.sleep(0.05)
+    view = jobs_.wait(run_id, timeout=10)
+    assert view.status == "stopped" and view.message["code"] == "pause_cap"
+
+
+def test_a_run_s_wall_clock_time_is_bounded_from_its_start(manager):
+    jobs_ = manager()
+    run_id = jobs_.submit(LONG, owner="ann")
+    wait_for(lambda: jobs_.get(run_id).status == "running")
+    jobs_._live[run_id].started_clock -= 10_000  # as if it had started hours ago
+    view = jobs_.wait(run_id, timeout=10)
+    assert view.status == "stopped" and view.message["code"] == "time_cap"
+
+
+def test_a_run_offers_its_model_only_once_its_checkpoint_is_on_disk(manager, tmp_path):
+    jobs_ = manager()
+    seen = []
+
+    def check(trainer, event):  # in the training thread, before the manager sees the event
+        seen.append((event.kind, event.step, jobs_.get(run_id).model_saved, jobs_.model_for(run_id) is None))
+
+    jobs_.backend.train_hook = check
+    run_id = jobs_.submit(SMALL)
+    view = jobs_.wait(run_id, timeout=60)
+    assert view.status == "done" and view.model_saved
+    first_eval = seen[0]
+    assert first_eval[:2] == ("eval", 0) and first_eval[2:] == (False, True)  # nothing saved yet
+    assert (tmp_path / "runs" / run_id / "model.safetensors").is_file()
+    assert read_checkpoint_zip(jobs_.checkpoint_zip(run_id)).meta["steps"] == SMALL.max_steps
+
+
+@pytest.mark.parametrize("saved", [True, False])
+def test_after_a_restart_an_interrupted_run_offers_its_last_checkpoint_or_says_it_has_none(tmp_path, saved):
+    run_id = new_run_id()
+    directory = tmp_path / "runs" / run_id
+    directory.mkdir(parents=True)
+    document = {
+        "id": run_id,
+        "status": "running",
+        "spec": {},
+        "step": 70,
+        "has_model": True,
+        "model_version": 3,
+    }
+    if saved:
+        tokenizer = CharTokenizer.from_text("abcdefghijk")
+        model = TinyLM(SMALL.model_config(tokenizer.vocab_size), seed=1)
+        save_checkpoint(directory, model, tokenizer, meta={"steps": 50})
+        document.update(model_saved=True, data={"saved_step": 50})
+    (directory / "run.json").write_text(json.dumps(document))
+    reopened = JobManager(tmp_path / "runs", Limits(), session_alive=lambda s: False)
+    try:
+        view = reopened.get(run_id)
+        assert view.status == "interrupted" and view.model_saved is saved
+        if saved:
+            assert view.data["saved_step"] == 50
+            assert len(reopened.checkpoint_zip(run_id)) > 1000
+        else:
+            assert reopened.model_for(run_id) is None and reopened.checkpoint_zip(run_id) is None
+    finally:
+        reopened.shutdown()
 
 
 def test_a_run_that_was_training_when_the_server_stopped_is_shown_as_interrupted(tmp_path):
-    run_id = jobs.new_run_id()
+    run_id = new_run_id()
     directory = tmp_path / "runs" / run_id
     directory.mkdir(parents=True)
     (directory / "run.json").write_text(
@@ -407,7 +475,7 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 def test_a_time_budget_run_plans_its_evaluations_from_the_measured_speed(manager):
     jobs_ = manager()
-    run_id = jobs_.submit(replace(SMALL, budget="time", time_budget=4.0, sample_every=0))
+    run_id = jobs_.submit(SMALL.with_settings(budget="time", time_budget=4.0, sample_every=0))
     view = jobs_.wait(run_id, timeout=30)
     assert view.status == "done" and 3.9 < view.elapsed < 6
     # At most a dozen evaluations and ten samples (plus the final ones), however far the step-time
