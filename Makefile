@@ -1,14 +1,14 @@
 # TinyLM Lab — the two commands of the README:
 #   make run    set everything up and start the app (http://localhost:8501)
-#   make test   set everything up and run the whole test suite (unit, AppTest and browser tests)
+#   make test   set everything up and run the whole test suite (unit, AppTest, browser and PostgreSQL tests)
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test setup browser lint bench demo-models screenshots clean
+.PHONY: run test setup browser postgres lint bench demo-models screenshots clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-optional.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -22,7 +22,10 @@ run: setup
 browser:
 	sh scripts/install_browser.sh
 
-test: setup browser
+postgres:
+	sh scripts/install_postgres.sh
+
+test: setup browser postgres
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
