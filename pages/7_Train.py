@@ -235,7 +235,7 @@ if START_ERROR_KEY in st.session_state:
     show_error(st.session_state.pop(START_ERROR_KEY))
 if busy:
     st.caption(t("train.one_at_a_time"))
-load = manager.load()
+load = manager.server_load()
 st.caption(t("train.server_load", running=load["running"], slots=load["max_jobs"], queued=load["queued"]))
 
 

@@ -483,3 +483,11 @@ def test_a_time_budget_run_plans_its_evaluations_from_the_measured_speed(manager
     assert 3 <= len(view.history["val"]) <= 14, len(view.history["val"])
     assert 2 <= len(view.samples) <= 12, len(view.samples)
     assert view.data["eval_interval"] * len(view.history["val"]) >= 0.5 * view.step
+
+
+def test_the_queue_wait_adds_up_the_runs_ahead_on_the_first_slot_to_free_up():
+    from ui.runs.policy import queue_wait
+
+    assert queue_wait([30.0], [60.0, 60.0], slots=1) == 150.0
+    assert queue_wait([30.0, 10.0], [60.0], slots=2) == 30.0  # the 10 s slot takes the run ahead
+    assert queue_wait([], [], slots=2) == 0.0

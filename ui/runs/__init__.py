@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ui.runs.backend import Backend, ThreadBackend
-from ui.runs.manager import MAX_PASTED_CHARS, JobManager, Limits
+from ui.runs.manager import MAX_PASTED_CHARS, JobManager
+from ui.runs.policy import Limits
 from ui.runs.records import ACTIVE_STATES, FINISHED_STATES, MAX_SNAPSHOTS, RunView
 from ui.runs.store import new_run_id, valid_run_id
 

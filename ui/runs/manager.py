@@ -23,22 +23,27 @@ checkpoints (their own oldest go first).
 
 from __future__ import annotations
 
-import heapq
 import logging
-import os
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tinylm.checkpoint import Checkpoint, checkpoint_zip_bytes, read_checkpoint_zip
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.errors import TinyLMError
-from tinylm.plan import APP_LIMITS, MAX_APP_SECONDS, RunSpec, estimate_seconds_per_step
+from tinylm.plan import MAX_APP_SECONDS, RunSpec
 from ui.runs.backend import Backend, ThreadBackend
+from ui.runs.policy import (
+    Limits,
+    expected_seconds,
+    owned_runs,
+    protected_runs,
+    queue_wait,
+    session_alive_in_streamlit,
+)
 from ui.runs.records import FINISHED_STATES, RunRecord, RunView, clean_history, clean_samples
 from ui.runs.store import RunStore, new_run_id, valid_run_id
 
@@ -49,55 +54,6 @@ MODELS_IN_MEMORY = 8  # models of finished runs kept loaded (least recently used
 RECORDS_IN_MEMORY = 16  # finished runs' records (history, samples, snapshots) kept loaded
 SAVE_EVERY_SECONDS = 5.0  # a training run's checkpoint is written at an evaluation at most this often
 WRITE_EVERY_SECONDS = 5.0  # ... and its run.json
-RECENT_SECONDS = 3600.0  # a run that finished within this time is never pruned
-NEWEST_KEPT = 3  # every student's newest runs are never pruned (but for their own caps)
-
-
-def _cpu_count() -> int:
-    """Cores this process may use (a container's CPU set, not the host's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 2
-
-
-@dataclass
-class Limits:
-    max_jobs: int = field(default_factory=lambda: max(1, _cpu_count() - 1))
-    max_queue: int = 20
-    max_runs: int = 50
-    orphan_seconds: float = 90.0
-    max_pause_seconds: float = 600.0  # all of a run's pauses together
-    max_runs_per_owner: int = 20
-    max_imports_per_owner: int = 5
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        limits = cls()
-        for attribute, name, convert, low in (
-            ("max_jobs", "TINYLM_MAX_JOBS", int, 1),
-            ("max_queue", "TINYLM_MAX_QUEUE", int, 0),
-            ("max_runs", "TINYLM_MAX_RUNS", int, 1),
-            ("orphan_seconds", "TINYLM_ORPHAN_SECONDS", float, 1.0),
-        ):
-            raw = os.environ.get(name)
-            if raw is None:
-                continue
-            try:
-                setattr(limits, attribute, max(low, convert(raw)))
-            except ValueError:
-                LOG.warning("ignoring %s=%r (not a number)", name, raw)
-        return limits
-
-
-def _session_alive_in_streamlit(session_id: str) -> bool:
-    """Whether a Streamlit browser session is still connected (False outside a Streamlit server)."""
-    try:
-        from streamlit.runtime import Runtime
-
-        return Runtime.exists() and Runtime.instance().is_active_session(session_id)
-    except Exception:  # no runtime (tests, scripts), or an internal change: rely on touches alone
-        return False
 
 
 class JobManager:
@@ -108,7 +64,7 @@ class JobManager:
         runs_dir: Path | str | None = None,
         limits: Limits | None = None,
         backend: Backend | None = None,
-        session_alive: Callable[[str], bool] = _session_alive_in_streamlit,
+        session_alive: Callable[[str], bool] = session_alive_in_streamlit,
     ) -> None:
         self.store = RunStore(runs_dir)
         self.runs_dir = self.store.root
@@ -121,7 +77,7 @@ class JobManager:
         self._texts: dict[str, str | None] = {}  # a queued run's custom text, until it starts
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
-        self._records: OrderedDict[str, RunRecord] = OrderedDict()  # finished runs (LRU)
+        self._finished_cache: OrderedDict[str, RunRecord] = OrderedDict()  # finished runs (LRU)
         self._models: OrderedDict[str, tuple[Checkpoint, int]] = OrderedDict()  # their models (LRU)
         self._uses: dict[str, tuple[float, tuple[str, ...]]] = {}  # session → (last seen, runs it shows)
         self._closed = threading.Event()
@@ -143,7 +99,7 @@ class JobManager:
                 raise TinyLMError("queue_full", "the queue is full", limit=self.limits.max_queue)
             run_id = new_run_id()
             record = RunRecord(run_id, spec, owner=owner)
-            record.data["expected_seconds"] = _expected_seconds(spec)
+            record.data["expected_seconds"] = expected_seconds(spec)
             self._live[run_id] = record
             self._texts[run_id] = text
             self._queue.append(run_id)
@@ -158,7 +114,7 @@ class JobManager:
 
     def can_control(self, run_id: str, who: str | None) -> bool:
         """Whether ``who`` (a student's identity) may pause, stop or reset the run: its owner only."""
-        record = self._record(run_id)
+        record = self._find_record(run_id)
         return record is not None and who is not None and record.owner == who
 
     def pause(self, run_id: str, who: str | None = None, force: bool = False) -> bool:
@@ -220,7 +176,7 @@ class JobManager:
                 )
                 with record.lock:
                     record.stop_requested = True
-                self._retire(record)
+                self._leave_live_set(record)
                 dropped = True
             else:
                 dropped = False
@@ -259,14 +215,14 @@ class JobManager:
     # -- reading runs --------------------------------------------------------------------------------
     def get(self, run_id: str) -> RunView | None:
         """The run's current state, from memory or from its run.json; None if there is no such run."""
-        record = self._record(run_id)
+        record = self._find_record(run_id)
         if record is None:
             return None
         position = self.queue_position(run_id)
         return record.view(position, self.estimated_wait(run_id) if position else None)
 
     def exists(self, run_id: str) -> bool:
-        return self._record(run_id) is not None
+        return self._find_record(run_id) is not None
 
     def queue_position(self, run_id: str) -> int | None:
         with self._lock:
@@ -284,12 +240,8 @@ class JobManager:
             running = [self._live[r] for r in self._running if r in self._live]
             ahead = [self._live[r] for r in list(self._queue)[: self._queue.index(run_id)]]
             slots = max(1, self.backend.slots())
-        free_at = [self._seconds_left(r) for r in running][:slots]
-        free_at += [0.0] * (slots - len(free_at))
-        heapq.heapify(free_at)
-        for record in ahead:
-            heapq.heappush(free_at, heapq.heappop(free_at) + float(record.data.get("expected_seconds", 60.0)))
-        return free_at[0]
+        left = [self._seconds_left(r) for r in running]
+        return queue_wait(left, [float(r.data.get("expected_seconds", 60.0)) for r in ahead], slots)
 
     @staticmethod
     def _seconds_left(record: RunRecord) -> float:
@@ -300,7 +252,7 @@ class JobManager:
 
     def has_model(self, run_id: str) -> bool:
         """Whether the run's model can be used (its checkpoint is on disk), without loading it."""
-        record = self._record(run_id)
+        record = self._find_record(run_id)
         return record is not None and record.model_saved
 
     def model_for(self, run_id: str) -> tuple[Checkpoint, int] | None:
@@ -319,7 +271,7 @@ class JobManager:
             return (
                 (checkpoint, record.model_version) if checkpoint is not None and record.model_saved else None
             )
-        record = self._record(run_id)
+        record = self._find_record(run_id)
         if record is None or not record.model_saved:
             return None
         checkpoint = self.store.read_checkpoint(run_id)
@@ -379,13 +331,13 @@ class JobManager:
         record.model_saved = True
         self._write(record)
         with self._lock:
-            self._records[run_id] = record
+            self._finished_cache[run_id] = record
             self._trim_records()
             self._remember_model(run_id, (checkpoint, record.model_version))
         self._prune(owner)
         return run_id
 
-    def load(self) -> dict[str, int]:
+    def server_load(self) -> dict[str, int]:
         """How busy the server is: runs training, runs waiting, training slots."""
         with self._lock:
             return {
@@ -427,7 +379,7 @@ class JobManager:
         """Called by the backend, in its thread, with each of the run's events in order."""
         kind = event["type"]
         if kind == "end":
-            self._finish(record, event)
+            self._end_run(record, event)
             return
         record.apply(event)
         now = time.monotonic()
@@ -440,7 +392,7 @@ class JobManager:
         if now - record.last_written > WRITE_EVERY_SECONDS:
             self._write(record)
 
-    def _finish(self, record: RunRecord, event: dict[str, Any]) -> None:
+    def _end_run(self, record: RunRecord, event: dict[str, Any]) -> None:
         """The run ended: its final model to disk first (so "use this model" and the download never
         offer what is not saved), then its status, then its slot to the next in the queue."""
         if event["model_version"]:
@@ -449,7 +401,7 @@ class JobManager:
             self._save_model(record)
         record.apply(event)
         with self._lock:
-            self._retire(record)
+            self._leave_live_set(record)
         self._write(record)
         self._prune(record.owner)
         self._schedule()
@@ -471,16 +423,16 @@ class JobManager:
         with self._lock:
             return self._live.get(run_id)
 
-    def _record(self, run_id: str) -> RunRecord | None:
+    def _find_record(self, run_id: str) -> RunRecord | None:
         """A run's record: live, cached, or read from disk."""
         if not valid_run_id(run_id):
             return None
         with self._lock:
             if run_id in self._live:
                 return self._live[run_id]
-            if run_id in self._records:
-                self._records.move_to_end(run_id)
-                return self._records[run_id]
+            if run_id in self._finished_cache:
+                self._finished_cache.move_to_end(run_id)
+                return self._finished_cache[run_id]
         document = self.store.read_record(run_id)
         if document is None:
             return None
@@ -493,22 +445,16 @@ class JobManager:
         with self._lock:
             if run_id in self._live:  # submitted meanwhile (cannot happen with random ids)
                 return self._live[run_id]
-            self._records[run_id] = record
+            self._finished_cache[run_id] = record
             self._trim_records()
         return record
 
     def _owned(self, owner: str | None) -> list[dict[str, Any]]:
-        """The finished runs of one student on disk, as their summaries (oldest first)."""
-        found = [
-            summary
-            for summary in map(self.store.read_summary, self.store.run_ids())
-            if summary is not None and summary["owner"] == owner and summary["status"] in FINISHED_STATES
-        ]
-        return sorted(found, key=lambda summary: summary["created_clock"])
+        return owned_runs(self.store, owner)
 
     def _trim_records(self) -> None:
-        while len(self._records) > RECORDS_IN_MEMORY:
-            self._records.popitem(last=False)
+        while len(self._finished_cache) > RECORDS_IN_MEMORY:
+            self._finished_cache.popitem(last=False)
 
     def _remember_model(self, run_id: str, found: tuple[Checkpoint, int]) -> None:
         self._models[run_id] = found
@@ -541,14 +487,14 @@ class JobManager:
             if paused:
                 handle.pause()
 
-    def _retire(self, record: RunRecord) -> None:
+    def _leave_live_set(self, record: RunRecord) -> None:
         """A run left the live set: keep its record (and its final model) in the bounded caches."""
         with self._lock:
             self._live.pop(record.run_id, None)
             self._running.discard(record.run_id)
             handle = self._handles.pop(record.run_id, None)
-            self._records[record.run_id] = record
-            self._records.move_to_end(record.run_id)
+            self._finished_cache[record.run_id] = record
+            self._finished_cache.move_to_end(record.run_id)
             self._trim_records()
             checkpoint = handle.checkpoint() if handle is not None else None
             if checkpoint is not None and record.model_saved:
@@ -591,25 +537,9 @@ class JobManager:
 
     # -- disk ------------------------------------------------------------------------------------------
     def _protected(self) -> set[str]:
-        """Runs pruning never deletes: training or queued, finished recently, shown by a connected
-        session (or one seen within the orphan time), and every student's NEWEST_KEPT newest runs."""
-        now_wall, now = time.time(), time.monotonic()
         with self._lock:
-            keep = set(self._live)
-            uses = list(self._uses.items())
-        for session_id, (seen, run_ids) in uses:
-            if now - seen < self.limits.orphan_seconds or self.session_alive(session_id):
-                keep.update(run_ids)
-        newest: dict[str, list[tuple[float, str]]] = {}
-        for run_id in self.store.run_ids():
-            if now_wall - self.store.last_used(run_id) < RECENT_SECONDS:
-                keep.add(run_id)
-            summary = self.store.read_summary(run_id)
-            if summary is not None and summary["owner"]:
-                newest.setdefault(summary["owner"], []).append((summary["created_clock"], run_id))
-        for runs in newest.values():
-            keep.update(run_id for _, run_id in sorted(runs)[-NEWEST_KEPT:])
-        return keep
+            live, uses = set(self._live), list(self._uses.items())
+        return protected_runs(self.store, live, uses, self.limits.orphan_seconds, self.session_alive)
 
     def _prune(self, owner: str | None = None) -> None:
         """A student's own runs beyond their cap (oldest first), then the least recently used runs
@@ -630,22 +560,10 @@ class JobManager:
         with self._lock:
             if run_id in self._live:
                 return
-            self._records.pop(run_id, None)
+            self._finished_cache.pop(run_id, None)
             self._models.pop(run_id, None)
         self.store.delete(run_id)
 
 
 def _msg(code: str, **params: Any) -> dict[str, Any]:
     return {"kind": "msg", "code": code, "params": params}
-
-
-def _expected_seconds(spec: RunSpec) -> float:
-    """How long a run is expected to train (for queue waits): its time budget, or its steps at the
-    planner's estimated speed (a vocabulary of 100 characters: a guess until it is prepared)."""
-    if spec.budget == "time":
-        return float(min(spec.time_budget, APP_LIMITS.max_seconds))
-    try:
-        per_step = estimate_seconds_per_step(spec.model_config(100), spec.batch_size)
-    except TinyLMError:
-        return 60.0
-    return float(min(spec.max_steps * per_step * 1.1, APP_LIMITS.max_seconds))
