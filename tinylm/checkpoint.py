@@ -37,6 +37,7 @@ FORMAT_NAME = "tinylm-checkpoint"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 64_000_000  # the largest allowed model (10 M parameters, fp32) is 40 MB
 MAX_META_BYTES = 16_000_000
+MAX_ZIP_BYTES = MAX_CHECKPOINT_BYTES + MAX_META_BYTES
 
 
 @dataclass
