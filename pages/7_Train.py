@@ -10,6 +10,7 @@ trains: the status and numbers every second, the charts, samples and attention m
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -31,6 +32,7 @@ from ui.train_view import CURRENT_KEY, REDRAW_KEY, SEEN_ACTIVE_KEY, corpus_title
 
 page = page_setup("train")
 manager = runs.manager()
+LOG = logging.getLogger("tinylm.pages.train")
 
 TEXT_KEY = "_train_text"  # the pasted text (kept out of the URL: it can be long)
 UPLOADED_KEY = "_train_uploaded"  # uploaded text file id -> its text (or the refusal)
@@ -288,6 +290,9 @@ if checkpoint_upload is not None:
             )
         except TinyLMError as exc:
             imported[file_id] = exc
+        except Exception:  # a disk or a bug: said once, logged, and not tried again on every rerun
+            LOG.exception("importing an uploaded checkpoint failed")
+            imported[file_id] = TinyLMError("unexpected", "the upload could not be imported")
         else:
             remember_run(imported[file_id])
             st.session_state[CURRENT_KEY] = imported[file_id]

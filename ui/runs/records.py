@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from tinylm.checkpoint import HISTORY_WIDTHS
+from tinylm.checkpoint import clean_history as clean_checkpoint_history
 from tinylm.job import jsonable
 from tinylm.plan import RunSpec
 
@@ -30,10 +32,7 @@ ACTIVE_STATES = ("queued", "preparing", "running", "paused")
 FINISHED_STATES = ("done", "stopped", "failed", "error", "interrupted", "uploaded")
 MAX_SNAPSHOTS = 40  # attention snapshots kept per run (thinned evenly beyond that)
 MAX_SAMPLES = 60  # generated samples kept per run
-MAX_SAMPLE_CHARS = 2000
-MAX_HISTORY_ROWS = 50_000
 MAX_LABEL_CHARS = 80
-HISTORY_WIDTHS = {"train": 3, "val": 3, "learning_rate": 2, "tokens_per_sec": 2, "accuracy": 2}
 
 
 def now_iso() -> str:
@@ -347,37 +346,16 @@ def clean_data(data: Any) -> dict[str, Any]:
 
 
 def clean_history(history: Any) -> dict[str, list[tuple]]:
-    """A history dict (ours, or from an uploaded checkpoint) reduced to finite numeric rows."""
-    clean = empty_history()
-    if not isinstance(history, dict):
-        return clean
-    for key, width in HISTORY_WIDTHS.items():
-        rows = history.get(key)
-        if not isinstance(rows, list):
-            continue
-        for row in rows[:MAX_HISTORY_ROWS]:
-            if (
-                isinstance(row, (list, tuple))
-                and len(row) == width
-                and all(_number(v) is not None for v in row)
-            ):
-                clean[key].append(tuple(row))
-    return clean
+    """A history (ours, or an uploaded checkpoint's) reduced to finite numeric rows, bounded
+    (tinylm.checkpoint.clean_history), as the tuples a record holds."""
+    cleaned = clean_checkpoint_history(history)
+    return {key: [tuple(row) for row in cleaned.get(key, [])] for key in HISTORY_WIDTHS}
 
 
 def clean_samples(samples: Any) -> list[tuple[int, str]]:
-    if not isinstance(samples, list):
-        return []
-    clean = []
-    for row in samples[:MAX_SAMPLES]:
-        if (
-            isinstance(row, (list, tuple))
-            and len(row) == 2
-            and _count(row[0]) == row[0]
-            and isinstance(row[1], str)
-        ):
-            clean.append((row[0], row[1][:MAX_SAMPLE_CHARS]))
-    return clean
+    """(step, text) samples, bounded and thinned to MAX_SAMPLES."""
+    rows = clean_checkpoint_history({"samples": samples}).get("samples", [])
+    return thin([(step, text) for step, text in rows], MAX_SAMPLES)
 
 
 def thin(items: list, limit: int) -> list:
