@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from tinylm.config import ACTIVATIONS, POSITIONAL_ENCODINGS
-from tinylm.corpora import BUILTIN_CORPORA, corpus_info, generate_corpus
+from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, check_text, decode_text_bytes
 from tinylm.errors import TinyLMError
 from tinylm.presets import PRESETS
@@ -230,7 +230,7 @@ with page.controls():
         t("train.corpus"), SOURCES, format_func=corpus_title, key="train.corpus", on_change=on_source_change
     )
     if source in BUILTIN_CORPORA:
-        st.caption(corpus_info(source)[f"description_{current_language()}"])
+        st.caption(t(f"corpus.{source}.description"))
         preview = builtin_text(source)
     elif source == "paste":
         st.session_state["train.text_area"] = st.session_state.get(TEXT_KEY, "")

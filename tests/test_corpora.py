@@ -114,27 +114,13 @@ def test_stories_are_not_tasks() -> None:
 
 @pytest.mark.parametrize("name", BUILTIN_CORPORA)
 def test_corpus_info(name: str) -> None:
-    info = corpus_info(name)
-    assert set(info) == {
-        "name",
-        "kind",
-        "language",
-        "title_en",
-        "title_zh",
-        "description_en",
-        "description_zh",
-    }
+    info = corpus_info(name)  # the titles and descriptions are UI text: tests/app/test_strings.py
+    assert set(info) == {"name", "kind", "language"}
     assert info["name"] == name
     if name in TASKS:
         assert (info["kind"], info["language"]) == ("task", None)
     else:
         assert (info["kind"], info["language"]) == ("stories", name[-2:])
-    for key in ("title_en", "title_zh", "description_en", "description_zh"):
-        assert isinstance(info[key], str) and info[key]
-    for task in TASKS:  # the descriptions show the line format
-        example = f"{task} "
-        assert example in corpus_info(task)["description_en"]
-        assert example in corpus_info(task)["description_zh"]
 
 
 def test_report_vocabulary_and_entropy() -> None:

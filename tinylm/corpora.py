@@ -53,78 +53,6 @@ _TASK_MAX_LEN = 8
 _ADD_MAX = 99
 _TEST_SHARE = 10  # one question in _TEST_SHARE is kept for testing only
 
-_INFO: dict[str, dict[str, str]] = {
-    "stories-en": {
-        "title_en": "Little stories (English)",
-        "title_zh": "英文小故事",
-        "description_en": (
-            "Short, simple English stories made up by a program: children like Lily and Tom play, "
-            "share, help friends and find lost toys. A small vocabulary and recurring names, so a "
-            "tiny model learns to write word-like, story-like text in a minute."
-        ),
-        "description_zh": (
-            "由程序自动编写的简单英文小故事：Lily、Tom 等小朋友玩耍、分享、帮助朋友、寻找丢失的玩具。"
-            "词汇量小，人名反复出现，小模型一分钟内就能学会写出像单词、像故事的文字。"
-        ),
-    },
-    "stories-zh": {
-        "title_en": "Little stories (Chinese)",
-        "title_zh": "中文小故事",
-        "description_en": (
-            "Short, simple Chinese children's stories made up by a program: 小明, 小红 and their "
-            "friends go to the park, help each other and share. A few hundred different characters, "
-            "so a tiny character-level model can learn it quickly."
-        ),
-        "description_zh": (
-            "由程序自动编写的简单中文儿童故事：小明、小红和朋友们去公园、互相帮助、分享东西。"
-            "只用几百个不同的汉字，字符级小模型很快就能学会。"
-        ),
-    },
-    "copy": {
-        "title_en": "Task: copy",
-        "title_zh": "任务：复制",
-        "description_en": (
-            'Each line asks the model to copy 3-8 letters (a-j): "copy gbdae=gbdae". The model sees '
-            'everything up to "=" and must write the letters again.'
-        ),
-        "description_zh": (
-            '每行让模型复制 3-8 个字母（a-j）："copy gbdae=gbdae"。模型看到 "=" 之前的内容，'
-            "要把这些字母原样再写一遍。"
-        ),
-    },
-    "reverse": {
-        "title_en": "Task: reverse",
-        "title_zh": "任务：倒序",
-        "description_en": (
-            'Each line asks the model to write 3-8 letters (a-j) backwards: "reverse gbdae=eadbg".'
-        ),
-        "description_zh": '每行让模型把 3-8 个字母（a-j）倒过来写："reverse gbdae=eadbg"。',
-    },
-    "sort": {
-        "title_en": "Task: sort",
-        "title_zh": "任务：排序",
-        "description_en": (
-            'Each line asks the model to put 3-8 letters (a-j) in alphabetical order: "sort gbdae=abdeg".'
-        ),
-        "description_zh": '每行让模型把 3-8 个字母（a-j）按字母表顺序排列："sort gbdae=abdeg"。',
-    },
-    "add": {
-        "title_en": "Task: addition",
-        "title_zh": "任务：加法",
-        "description_en": (
-            "Each line adds two numbers from 0 to 99, written with a fixed number of digits: "
-            '"add 58+06=064" means 58 + 6 = 64. Harder than it looks for a model that writes left '
-            "to right: the first digits of the sum depend on the carry from the ones digits. Expect it "
-            "to need longer training than copy or sort."
-        ),
-        "description_zh": (
-            '每行把两个 0 到 99 之间的数相加，数字位数固定（不足的前面补 0）："add 58+06=064" '
-            "表示 58 + 6 = 64。对从左往右写的模型来说并不简单：和的前几位取决于个位有没有进位。"
-            "它需要比复制、排序更长的训练时间。"
-        ),
-    },
-}
-
 
 def _check_name(name: str) -> None:
     if name not in BUILTIN_CORPORA:
@@ -137,17 +65,15 @@ def _check_name(name: str) -> None:
 
 
 def corpus_info(name: str) -> dict:
-    """Describe a built-in corpus for the UI.
-
-    Returns a dict with keys ``name``, ``kind`` ("stories" or "task"), ``language`` ("en", "zh" or
-    None for the tasks), ``title_en``, ``title_zh``, ``description_en`` and ``description_zh``.
-    """
+    """What kind of corpus ``name`` is: a dict with keys ``name``, ``kind`` ("stories" or "task") and
+    ``language`` ("en", "zh", or None for the tasks). Titles and descriptions are UI text:
+    ``ui/strings/corpora.py``."""
     _check_name(name)
     if name.startswith("stories-"):
         kind, language = "stories", name.removeprefix("stories-")
     else:
         kind, language = "task", None
-    return {"name": name, "kind": kind, "language": language, **_INFO[name]}
+    return {"name": name, "kind": kind, "language": language}
 
 
 # ---------------------------------------------------------------------------------------------
