@@ -66,12 +66,13 @@ from tinylm.checkpoint import (
     save_checkpoint,
 )
 from tinylm.config import ModelConfig, count_parameters, estimate_training_memory_bytes
-from tinylm.corpora import BUILTIN_CORPORA, TASKS, generate_corpus
+from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, MAX_TEXT_BYTES, min_chars_needed, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import make_optimizer, use_threads
 from tinylm.model import TinyLM
 from tinylm.presets import PRESETS, RECOMMENDED
+from tinylm.tasks import TASKS
 from tinylm.tokenizers import BPETokenizer, CharTokenizer, Tokenizer
 from tinylm.train import TrainConfig, Trainer, TrainEvent
 

@@ -76,7 +76,8 @@ def test_every_tinylm_error_code_is_translated():
 
 def test_every_builtin_corpus_has_a_title_and_description_in_both_languages():
     """The Train page looks them up as corpus.<name>.title / .description (dynamic keys)."""
-    from tinylm.corpora import BUILTIN_CORPORA, TASKS
+    from tinylm.corpora import BUILTIN_CORPORA
+    from tinylm.tasks import TASKS
 
     for lang in ("en", "zh"):
         for name in BUILTIN_CORPORA:
