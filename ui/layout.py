@@ -12,11 +12,12 @@ by ``sync_url``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 
+from tinylm.errors import TinyLMError
 from ui.i18n import LANG_KEY, LANGUAGES, current_language, error_message, set_language, t
 from ui.state import MODEL_KEY, active_model, default_key, model_choices, model_summary, resolve
 
@@ -33,6 +34,7 @@ PAGES = [
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"
 GLOBAL_URL_KEYS = ("lang", "presenter", "model")
+T = TypeVar("T")
 MODEL_DRAWN_KEY = "_w_model_drawn"  # (model, generation) the sidebar's model selector was drawn with
 
 PRESENTER_CSS = """
@@ -266,3 +268,30 @@ def require_model():
 
 def model_caption(model) -> None:
     st.caption(f"{t('sidebar.active_model')}: {model_summary(model)}")
+
+
+def model_page(name: str) -> tuple[Page, Any]:
+    """The start of every page that shows the active model: ``page_setup``, the model (or a message and
+    the page stops), the page's title and which model it shows. Returns (page, active model)."""
+    page = page_setup(name)
+    active = require_model()
+    st.title(t(f"nav.{name}"))
+    model_caption(active)
+    return page, active
+
+
+def stop_here(page: Page) -> NoReturn:
+    """End the page's run early (nothing to show yet, or an error shown): its settings still go into
+    the URL, so the link keeps the view."""
+    page.sync_url()
+    st.stop()
+
+
+def or_stop(page: Page, compute: Callable[..., T], *args: Any) -> T:
+    """``compute(*args)``; if the student's input makes it raise a TinyLMError, the error in their
+    language, and the page ends there."""
+    try:
+        return compute(*args)
+    except TinyLMError as exc:
+        show_error(exc)
+        stop_here(page)

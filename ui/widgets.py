@@ -142,6 +142,28 @@ def rounded(values: Sequence[float], digits: int = 4) -> list[float]:
     return [round(float(value), digits) for value in values]
 
 
+def ranged(
+    page: Page,
+    widget: Callable[..., Any],
+    name: str,
+    label: str,
+    low: float,
+    high: float,
+    default: float,
+    **options: Any,
+) -> None:
+    """A slider or number input (``widget``, e.g. ``column.slider``) bound to the page's URL-backed
+    setting ``name``, whose range is the widget's own: the bounds are written once, for both.
+    ``options`` are the widget's (step, format, help ...)."""
+    widget(
+        label,
+        min_value=low,
+        max_value=high,
+        **options,
+        **page.bind_setting(name, default, low=low, high=high),
+    )
+
+
 def bounded_setting(
     page: Page, name: str, default: int, high: int, limit: int, low: int = 0
 ) -> dict[str, Any]:
