@@ -14,7 +14,7 @@ from tinylm.tokenizers import MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Token
 from ui import figures, widgets
 from ui.charts import tokens as charts
 from ui.i18n import current_language, t
-from ui.layout import model_caption, page_setup, require_model, show_error
+from ui.layout import model_page, show_error
 from ui.state import model_by_cache_key
 
 MAX_TEXT_CHARS = 500  # the text box's limit: tokenising and drawing stay instant
@@ -29,8 +29,7 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 UNKNOWN_COLOR = "#ff9e9e"
 HEX_PIECE = re.compile(r"<([0-9a-f]{2}(?: [0-9a-f]{2})+)>")
 
-page = page_setup("tokens")
-active = require_model()
+page, active = model_page("tokens")
 lang = current_language()  # fixed for format_func callbacks (AppTest calls them after the run)
 model_config = active.model.config
 
@@ -103,8 +102,6 @@ def default_token_id() -> int:
 
 # ------------------------------------------------------------------------------------------- page
 
-st.title(t("nav.tokens"))
-model_caption(active)
 st.latex(
     r"x_t \;=\; E[\,\mathrm{id}_t\,]\cdot\sqrt{d_{\mathrm{model}}}"
     r"\qquad E \in \mathbb{R}^{V \times d_{\mathrm{model}}}"

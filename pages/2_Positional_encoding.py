@@ -10,7 +10,7 @@ from tinylm.explain import positions
 from ui import figures, widgets
 from ui.charts import positional as charts
 from ui.i18n import current_language, t
-from ui.layout import model_caption, page_setup, require_model
+from ui.layout import model_page
 from ui.state import model_by_cache_key
 
 D_MODEL_RANGE = (4, 512)
@@ -22,8 +22,7 @@ SLIDE_SIZE = 16  # the slide PNG shows the first 16 positions × 16 dimensions, 
 MODEL_VIEW_POSITIONS = 64  # the model-side views show at most this many positions
 PAPER_BASE = 10000.0  # sinusoidal models always use the paper's base
 
-page = page_setup("positional")
-active = require_model()
+page, active = model_page("positional")
 model_config = active.model.config
 lang = current_language()  # fixed for format_func callbacks (AppTest calls them after the run)
 
@@ -88,8 +87,6 @@ def store_dims() -> None:
 
 # ------------------------------------------------------------------------------------------- page
 
-st.title(t("nav.positional"))
-model_caption(active)
 st.latex(
     r"PE_{(p,\,2i)} = \sin\!\left(\frac{p}{\text{base}^{\,2i/d_{\mathrm{model}}}}\right),\qquad "
     r"PE_{(p,\,2i+1)} = \cos\!\left(\frac{p}{\text{base}^{\,2i/d_{\mathrm{model}}}}\right)"
