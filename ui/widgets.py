@@ -164,6 +164,45 @@ def ranged(
     )
 
 
+def int_choices(
+    page: Page,
+    name: str,
+    label: str,
+    options: Sequence[int],
+    default: str,
+    max_selections: int,
+    fallback: Sequence[int],
+    format_func: Callable[[int], str],
+) -> list[int]:
+    """A multiselect of ints (widget key ``<page>.<name>_pick``) kept in the page's URL setting ``name``
+    as "0,1,10". A value from a link keeps, in its order and once each, the entries that are options,
+    at most ``max_selections`` of them; nothing left means ``fallback``. Returns the chosen ints."""
+    page.setting(name, default, max_length=200)
+    allowed = set(options)
+    chosen: list[int] = []
+    for part in str(page.get(name)).split(","):
+        part = part.strip()
+        if part.isdigit() and int(part) in allowed and int(part) not in chosen:
+            chosen.append(int(part))
+    chosen = chosen[:max_selections] or list(fallback)
+    page.set(name, ",".join(map(str, chosen)))
+    widget_key = f"{page.name}.{name}_pick"
+    st.session_state[widget_key] = chosen
+
+    def store() -> None:
+        page.set(name, ",".join(str(value) for value in st.session_state[widget_key]))
+
+    st.multiselect(
+        label,
+        options=list(options),
+        format_func=format_func,
+        max_selections=max_selections,
+        key=widget_key,
+        on_change=store,
+    )
+    return chosen
+
+
 def bounded_setting(
     page: Page, name: str, default: int, high: int, limit: int, low: int = 0
 ) -> dict[str, Any]:
