@@ -37,6 +37,20 @@ GLOBAL_URL_KEYS = ("lang", "presenter", "model")
 T = TypeVar("T")
 MODEL_DRAWN_KEY = "_w_model_drawn"  # (model, generation) the sidebar's model selector was drawn with
 
+# Streamlit cuts a page link's label to one line with an ellipsis. Seen in a browser: in Chinese
+# "3 · 一步步看自注意…" and "4 · Transformer 块内…", and in presenter mode (21 px root font, paragraphs at
+# 1.25 rem) most English names too. A name that does not fit wraps onto a second line instead. Streamlit
+# gives the label one line 2 em high: 1.35 em of line and 0.325 em above and below keep a one-line label
+# exactly as high as before, while the lines of a wrapped one stay close together.
+NAV_CSS = """
+<style>
+[data-testid="stPageLink-NavLink"] { height: auto; }
+[data-testid="stPageLink-NavLink"] span { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"] p {
+    white-space: normal; line-height: 1.35; padding: 0.325em 0;
+}
+</style>
+"""
 PRESENTER_CSS = """
 <style>
 html { font-size: 21px; }
@@ -247,6 +261,7 @@ def page_setup(page: str, wide: bool = True) -> Page:
     _seed_globals_from_url()
     current_language()
     sidebar(page)
+    st.html(NAV_CSS)
     if presenter():
         st.html(PRESENTER_CSS)
     return Page(page)
