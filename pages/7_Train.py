@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from tinylm.checkpoint import MAX_ZIP_BYTES
-from tinylm.corpora import BUILTIN_CORPORA, corpus_info, generate_corpus
+from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, MAX_TEXT_BYTES, check_text, data_summary, decode_text_bytes
 from tinylm.errors import TinyLMError
 from tinylm.plan import Plan, default_sample_prompt, make_plan
@@ -124,7 +124,7 @@ with page.controls():
         args=(page,),
     )
     if source in BUILTIN_CORPORA:
-        st.caption(corpus_info(source)[f"description_{current_language()}"])
+        st.caption(t(f"corpus.{source}.description"))
         preview = builtin_text(source)
     elif source == "paste":
         st.session_state["train.text_area"] = st.session_state.get(TEXT_KEY, "")

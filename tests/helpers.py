@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from tinylm import ModelConfig, TinyLM
+from tinylm.corpora import generate_corpus
+
+FULL_CORPUS = 300_000  # characters: the default size, what the demo models were trained on
 
 
 def make_model(vocab_size: int = 50, seed: int = 0, **overrides) -> TinyLM:
@@ -11,3 +16,9 @@ def make_model(vocab_size: int = 50, seed: int = 0, **overrides) -> TinyLM:
     model = TinyLM(ModelConfig(vocab_size=vocab_size, **settings), seed=seed)
     model.eval()
     return model
+
+
+@cache
+def full_corpus(name: str) -> str:
+    """A built-in corpus at its default size (seed 0), generated once per test session."""
+    return generate_corpus(name, FULL_CORPUS, seed=0)
