@@ -13,6 +13,7 @@ manager is created by the first call to :func:`manager`.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +45,12 @@ _MANAGER_LOCK = threading.Lock()
 
 
 def backend_from_env(limits: Limits) -> Backend:
-    """The backend the environment asks for: in-process threads (the default)."""
+    """The backend the environment asks for: ``TINYLM_BACKEND=process`` trains in worker processes of
+    this machine; unset (or ``thread``), in threads of this server process (the embedded default)."""
+    if os.environ.get("TINYLM_BACKEND", "thread") == "process":
+        from ui.runs.process_backend import ProcessBackend
+
+        return ProcessBackend(limits.max_jobs)
     return ThreadBackend(limits.max_jobs)
 
 

@@ -7,7 +7,7 @@ workers are started by this module (``python -m ui.runs.process_backend``), one 
 the first time a slot is needed, and stay warm (torch imported) for the next run.
 
     server                                   worker (one per slot)
-    ProcessBackend.start(...) ── ("run", run id, spec, text, meta) ──▶ TrainingJob(spec, text).events()
+    ProcessBackend.start(...) ── ("run", run id, spec, text, meta) ──▶ make_job(spec, text, meta).events()
     sink(event) ◀── ("event", event, files) ────────────────────────── every event, in order; evaluations
                                                                        and the end bring the published
                                                                        model's checkpoint files along
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from tinylm.checkpoint import Checkpoint, parse_checkpoint
-from tinylm.job import TrainingJob, message
+from tinylm.job import TrainingJob, make_job, message
 from tinylm.plan import RunSpec
 
 LOG = logging.getLogger("tinylm.runs")
@@ -221,7 +221,7 @@ def _worker_main() -> None:
             job = current.get("job")
             if kind == "run":  # the job exists at once: a pause or stop sent right after it applies
                 _, spec, text, meta = rest
-                job = current["job"] = TrainingJob(RunSpec.from_dict(spec), text, meta)
+                job = current["job"] = make_job(RunSpec.from_dict(spec), text, meta)
                 with has_run:
                     runs.append(job)
                     has_run.notify()

@@ -32,6 +32,7 @@ ACTIVE_STATES = ("queued", "preparing", "running", "paused")
 FINISHED_STATES = ("done", "stopped", "failed", "error", "interrupted", "uploaded")
 MAX_SNAPSHOTS = 40  # attention snapshots kept per run (thinned evenly beyond that)
 MAX_SAMPLES = 60  # generated samples kept per run
+MAX_POINTS = 200  # "point" events kept per run (a sweep's finished sizes, ...)
 MAX_LABEL_CHARS = 80
 
 
@@ -75,6 +76,7 @@ class RunView:
     samples: list[tuple[int, str]]
     probe_tokens: list[str]
     snapshots: list[tuple[int, np.ndarray]]  # (step, (layers, heads, T, T) attention weights)
+    points: list[dict[str, Any]]  # results reported one at a time (e.g. a sweep's finished sizes)
     has_model: bool  # a model is published (other pages may use it)
     model_saved: bool  # its checkpoint is on disk (downloads and "use this model" after a restart)
     model_version: int
@@ -110,6 +112,7 @@ class RunRecord:
         self.samples: list[tuple[int, str]] = []
         self.probe_tokens: list[str] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.points: list[dict[str, Any]] = []  # results a job reports one at a time ("point" events)
         self.has_model = False
         self.model_saved = False
         self.model_version = 0
@@ -178,6 +181,7 @@ class RunRecord:
                 samples=list(self.samples),
                 probe_tokens=list(self.probe_tokens),
                 snapshots=list(self.snapshots),
+                points=[dict(point) for point in self.points],
                 has_model=self.has_model,
                 model_saved=self.model_saved,
                 model_version=self.model_version,
@@ -213,6 +217,8 @@ class RunRecord:
                 self.has_model, self.model_version = True, int(event["model_version"])
             elif kind == "sample":
                 self.samples = thin([*self.samples, (event["step"], event["text"])], MAX_SAMPLES)
+            elif kind == "point":
+                self.points = [*self.points, clean_data(event.get("point"))][-MAX_POINTS:]
             elif kind == "schedule":
                 self.data.update(
                     eval_interval=event["eval_interval"], sample_interval=event["sample_interval"]
@@ -255,6 +261,7 @@ class RunRecord:
                         [step, np.round(array.astype(np.float32), 4).tolist()]
                         for step, array in self.snapshots
                     ],
+                    "points": self.points,
                     "has_model": self.has_model,
                     "model_saved": self.model_saved,
                     "model_version": self.model_version,
@@ -293,6 +300,10 @@ class RunRecord:
             with contextlib.suppress(TypeError, ValueError, IndexError):
                 snapshots.append((int(row[0]), np.asarray(row[1], dtype=np.float16)))
         record.snapshots = [s for s in snapshots if s[1].ndim == 4]
+        points = document.get("points")
+        record.points = (
+            [clean_data(point) for point in points[:MAX_POINTS]] if isinstance(points, list) else []
+        )
         record.has_model = bool(document.get("has_model"))
         # Older run.json files did not say; their model was on disk exactly when they had one.
         record.model_saved = bool(document.get("model_saved", record.has_model))
