@@ -6,7 +6,22 @@ from functools import cache
 
 from tinylm import ModelConfig, TinyLM
 from tinylm.corpora import generate_corpus
+from tinylm.plan import RunSpec
 
+# A run small enough that a hundred steps take well under a second on one busy core (job-layer tests).
+SMALL_RUN = RunSpec(
+    corpus="stories-en",
+    n_layers=1,
+    n_heads=2,
+    d_model=32,
+    context_len=16,
+    batch_size=8,
+    learning_rate=1e-2,
+    warmup_steps=5,
+    budget="steps",
+    max_steps=60,
+    sample_every=30,
+)
 FULL_CORPUS = 300_000  # characters: the default size, what the demo models were trained on
 
 

@@ -10,22 +10,11 @@ import time
 import pytest
 import torch
 
-from tinylm.plan import RunSpec
+from tests.helpers import SMALL_RUN
 from ui.runs import JobManager, Limits
 from ui.runs.process_backend import ProcessBackend
 
-SMALL = RunSpec(
-    n_layers=1,
-    n_heads=2,
-    d_model=32,
-    context_len=16,
-    batch_size=8,
-    learning_rate=1e-2,
-    warmup_steps=5,
-    budget="steps",
-    max_steps=60,
-    sample_every=30,
-)
+SMALL = SMALL_RUN
 LONG = SMALL.with_settings(budget="time", time_budget=120.0)
 
 
