@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tinylm.errors import TinyLMError
 from ui import class_session, class_view
 from ui.classroom import Limits
 from ui.i18n import t
@@ -29,7 +28,7 @@ def join() -> None:
     """The Join button: the class with the typed code, under the typed name."""
     try:
         klass, _ = class_session.join(st.session_state.get(CODE_KEY, ""), st.session_state.get(NAME_KEY, ""))
-    except TinyLMError as exc:
+    except Exception as exc:  # TinyLMError: no such class, a bad name; or a database that did not answer
         st.session_state[JOIN_ERROR_KEY] = exc
     else:
         st.query_params["class"] = klass.code  # the page below reads the class of the link
@@ -38,7 +37,7 @@ def join() -> None:
 def rename(code: str) -> None:
     try:
         class_session.join(code, st.session_state.get(RENAME_KEY, ""))
-    except TinyLMError as exc:
+    except Exception as exc:
         st.session_state[JOIN_ERROR_KEY] = exc
 
 
@@ -102,7 +101,7 @@ st.subheader(t("class.gallery_title"))
 st.caption(t("class.gallery_caption"))
 try:
     class_view.gallery(klass, page)
-except TinyLMError as exc:  # the class ended while the page was open
+except Exception as exc:  # the class ended while the page was open, or the database did not answer
     show_error(exc)
 
 class_session.write_cookies()

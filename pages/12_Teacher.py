@@ -14,7 +14,6 @@ import time
 
 import streamlit as st
 
-from tinylm.errors import TinyLMError
 from ui import class_session, class_view
 from ui.classroom import Limits, shared_store
 from ui.i18n import t
@@ -37,7 +36,7 @@ def create() -> None:
         class_session.create_class(
             st.session_state.get(NAME_KEY, ""), float(st.session_state.get(HOURS_KEY, DEFAULT_HOURS))
         )
-    except TinyLMError as exc:
+    except Exception as exc:  # TinyLMError: a bad name, too many classes; or the database did not answer
         st.session_state[ERROR_KEY] = exc
 
 
@@ -45,7 +44,12 @@ def open_with_key() -> None:
     """The Open button: the dashboard of the class whose key (or teacher link) was pasted."""
     text = st.session_state.get(KEY_KEY, "")
     st.session_state[KEY_KEY] = ""  # the key does not stay in the field
-    if class_session.sign_in(text) is None:
+    try:
+        opened = class_session.sign_in(text)
+    except Exception as exc:
+        st.session_state[ERROR_KEY] = exc
+        return
+    if opened is None:
         st.session_state[ERROR_KEY] = "teacher.bad_key"
 
 
@@ -56,7 +60,11 @@ def saved_link() -> None:
 def end_class() -> None:
     klass = class_session.teacher_class()
     if klass is not None and st.session_state.get("teacher.end_confirm"):
-        shared_store().delete_class(klass)
+        try:
+            shared_store().delete_class(klass)
+        except Exception as exc:
+            st.session_state[ERROR_KEY] = exc
+            return
         class_session.sign_out()
         st.session_state[class_session.NOTICE_KEY] = "teacher.class_deleted"
 
@@ -68,6 +76,11 @@ if notice:
 class_view.show_notice()
 if opened is False:
     st.error(t("teacher.bad_link"))
+error = st.session_state.pop(ERROR_KEY, None)  # what a button's callback could not do
+if isinstance(error, Exception):
+    show_error(error)
+elif error:
+    st.error(t("teacher.bad_key"))
 
 klass = class_session.teacher_class()
 if klass is None:
@@ -84,11 +97,6 @@ if klass is None:
         st.session_state.setdefault(HOURS_KEY, DEFAULT_HOURS)
         st.number_input(t("teacher.hours"), 0.5, 72.0, step=0.5, key=HOURS_KEY, help=t("teacher.hours_help"))
         st.button(t("teacher.create"), key="teacher.create", type="primary", on_click=create)
-    error = st.session_state.pop(ERROR_KEY, None)
-    if isinstance(error, Exception):
-        show_error(error)
-    elif error:
-        st.error(t("teacher.bad_key"))
     class_session.write_cookies()
     page.sync_url()
     st.stop()

@@ -250,7 +250,7 @@ if busy:
 load = manager.server_load()
 st.caption(t("train.server_load", running=load["running"], slots=load["max_jobs"], queued=load["queued"]))
 if plan is not None and not busy:  # the wait a run started now would have (and a shorter budget)
-    train_form.wait_offer(page, manager, spec, class_session.class_size())
+    train_form.wait_offer(page, manager, spec, class_session.classmates_not_started())
 
 
 # -- 4 · the live view (ui/train_view.py: two fragments that re-draw themselves while it trains) -----

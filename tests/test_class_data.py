@@ -275,3 +275,10 @@ def test_a_teacher_key_is_found_in_a_pasted_link_and_nothing_else_passes():
         assert key_from_text(bad) is None
     assert MEMBER_COOKIE_PATTERN.fullmatch(f"{new_class_code()}.{new_member_token()}")
     assert not MEMBER_COOKIE_PATTERN.fullmatch(f"{new_class_code()}.{new_member_token()}';alert(1)//")
+
+
+def test_a_csv_of_display_names_cannot_become_a_spreadsheet_formula():
+    from ui.class_view import csv_safe
+
+    rows = [['=HYPERLINK("http://x")', 1.5, "+1", "-2", "@SUM(A1)", "Lily", "\tTab"]]
+    assert csv_safe(rows) == [['\'=HYPERLINK("http://x")', 1.5, "'+1", "'-2", "'@SUM(A1)", "Lily", "'\tTab"]]

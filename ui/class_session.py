@@ -216,15 +216,19 @@ def class_preset() -> Preset | None:
     return Preset(preset.label, clean_preset(preset.settings), preset.set_at)
 
 
-def class_size() -> int:
-    """Members of the student's class (1 outside a class)."""
+def classmates_not_started() -> int:
+    """Classmates who joined but have not started a run yet (0 outside a class): the runs still to come
+    in this round, on top of the queue, for the Train page's fair budget."""
     found = membership()
     if found is None:
-        return 1
+        return 0
+    klass, me = found
     try:
-        return max(1, len(shared_store().members(found[0])))
+        store = shared_store()
+        started = {run.member_id for run in store.runs_of_class(klass)}
+        return sum(1 for member in store.members(klass) if member.id != me.id and member.id not in started)
     except Exception:
-        return 1
+        return 0
 
 
 # ---------------------------------------------------------------------------------------------

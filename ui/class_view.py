@@ -11,7 +11,9 @@ No torch work here. Names are data: shown with st.text, st.dataframe, st.code, o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -21,13 +23,13 @@ from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.errors import TinyLMError
 from tinylm.plan import RunSpec, make_plan
 from tinylm.presets import PRESETS
-from ui import class_data, class_session, figures, runs, train_form, widgets
+from ui import class_data, class_session, figures, runs, train_form
 from ui.charts import classroom as class_charts
 from ui.class_data import RowCache, RunRow
 from ui.classroom import Class, Member, shared_store
 from ui.i18n import current_language, error_message, t
 from ui.layout import Page, presenter, show_error
-from ui.runs.session import current_session_id
+from ui.runs.session import current_session_id, session_runs
 from ui.state import MODEL_KEY, set_active_model
 from ui.train_view import corpus_title, duration, status_label
 from ui.widgets import markdown_literal
@@ -41,6 +43,40 @@ NOTICE_KEY = "_class_view_notice"  # (level, text) to show once, after a button'
 
 ROWS = RowCache()
 WATCH = class_data.ProgressWatch()
+LOG = logging.getLogger("tinylm.classroom")
+CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting so as a formula
+
+
+def guarded(callback: Callable[..., None]) -> Callable[..., None]:
+    """A button's callback that never shows a traceback: an unexpected failure (the classroom database
+    not answering) is logged and told in the reader's language."""
+
+    @functools.wraps(callback)
+    def run(*args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception as exc:
+            LOG.exception("classroom: %s", callback.__name__)
+            st.session_state[NOTICE_KEY] = ("error", error_message(exc))
+
+    return run
+
+
+def csv_safe(rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+    """Rows for a CSV a teacher opens in a spreadsheet: text that would start a formula (a display name
+    like "=HYPERLINK(...)") gets a leading apostrophe, so it stays text."""
+    return [
+        [f"'{cell}" if isinstance(cell, str) and cell.startswith(CSV_FORMULA) else cell for cell in row]
+        for row in rows
+    ]
+
+
+def data_table(
+    header: list[str], rows: list[list[Any]], filename: str, csv_key: str, key: str | None = None
+) -> None:
+    """A table and its CSV download (the CSV made safe for spreadsheets)."""
+    st.dataframe({name: [row[c] for row in rows] for c, name in enumerate(header)}, hide_index=True, key=key)
+    figures.download_csv(header, csv_safe(rows), filename, key=csv_key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +174,7 @@ def curves_figure(
     )
 
 
-def curves(rows: Sequence[RunRow], scope: str, page: Page, key: str) -> None:
+def curves(rows: Sequence[RunRow], scope: str, page: Page, key: str, download: bool = True) -> None:
     """The overlaid curves with their CSV (the PNG is the chart's camera button)."""
     if not any(row.val_curve or row.train_curve for row in rows):
         return
@@ -146,13 +182,15 @@ def curves(rows: Sequence[RunRow], scope: str, page: Page, key: str) -> None:
     stamp = class_data.rows_stamp(rows, CHART_SECONDS)
     fig = curves_figure(tuple(rows), stamp, scope, metric, by_time, current_language(), presenter())
     figures.show(fig, key=f"{key}.chart", filename="tinylm-class-curves")
+    if not download:
+        return
     header = [t("class.col.student"), t("train.step"), t("train.col.seconds"), t("train.loss_axis")]
     table = [
         [row.member, step, round(seconds, 2), round(loss, 4)]
         for row in rows
         for step, seconds, loss in (row.val_curve if metric == "val" else row.train_curve)
     ]
-    figures.download_csv(header, table, filename="tinylm-class-curves.csv", key=f"{key}.csv")
+    figures.download_csv(header, csv_safe(table), filename="tinylm-class-curves.csv", key=f"{key}.csv")
 
 
 def curve_options(page: Page, key: str) -> None:
@@ -218,7 +256,7 @@ def run_controls(rows: Sequence[RunRow]) -> None:
             line.button(
                 t("train.pause"),
                 key=f"teacher.pause.{index}",
-                on_click=_control,
+                on_click=guarded(_control),
                 args=("pause", row.run_id),
                 icon=":material/pause:",
             )
@@ -226,14 +264,14 @@ def run_controls(rows: Sequence[RunRow]) -> None:
             line.button(
                 t("train.resume"),
                 key=f"teacher.resume.{index}",
-                on_click=_control,
+                on_click=guarded(_control),
                 args=("resume", row.run_id),
                 icon=":material/play_arrow:",
             )
         line.button(
             t("train.stop"),
             key=f"teacher.stop.{index}",
-            on_click=_control,
+            on_click=guarded(_control),
             args=("stop", row.run_id),
             icon=":material/stop:",
         )
@@ -265,7 +303,7 @@ def runs_table(rows: Sequence[RunRow], flags: dict[str, str | None]) -> None:
         ]
         for row in reversed(rows)
     ]
-    widgets.table(header, table, "tinylm-class-runs.csv", csv_key="teacher.runs_csv", key="teacher.runs")
+    data_table(header, table, "tinylm-class-runs.csv", csv_key="teacher.runs_csv", key="teacher.runs")
 
 
 def students_table(members: Sequence[Member], rows: Sequence[RunRow]) -> None:
@@ -279,7 +317,7 @@ def students_table(members: Sequence[Member], rows: Sequence[RunRow]) -> None:
         best = [row.best_val for row in own if row.best_val is not None]
         latest = status_label(own[-1].status) if own else t("teacher.not_started")
         table.append([member.display_name, len(own), latest, loss_text(min(best) if best else None)])
-    widgets.table(header, table, "tinylm-class-students.csv", csv_key="teacher.students_csv")
+    data_table(header, table, "tinylm-class-students.csv", csv_key="teacher.students_csv")
 
 
 def attention_list(rows: Sequence[RunRow], flags: dict[str, str | None]) -> None:
@@ -295,6 +333,14 @@ def dashboard(page: Page, projector: bool) -> None:
 
 
 def _dashboard_live(page: Page, projector: bool) -> None:
+    try:
+        _dashboard_body(page, projector)
+    except Exception as exc:  # the classroom database did not answer: say so, try again next tick
+        LOG.exception("classroom dashboard")
+        show_error(exc)
+
+
+def _dashboard_body(page: Page, projector: bool) -> None:
     klass = class_session.teacher_class()
     if klass is None:
         st.rerun()  # the class ended: the page says so
@@ -308,7 +354,9 @@ def _dashboard_live(page: Page, projector: bool) -> None:
         row.run_id: class_data.run_flag(row, WATCH.stalled_for(row.run_id, row.step, row.status))
         for row in rows
     }
-    manager.touch([row.run_id for row in rows if row.active][-64:], current_session_id())
+    # The teacher watches these runs (and this session's own, which the sidebar's heartbeat touches too).
+    watched = [row.run_id for row in rows if row.active][-48:]
+    manager.touch([*watched, *session_runs()], current_session_id())
     count = st.columns(5)
     count[0].metric(t("teacher.students"), len(members))
     count[1].metric(t("teacher.training"), sum(row.status in ("preparing", "running") for row in rows))
@@ -319,7 +367,7 @@ def _dashboard_live(page: Page, projector: bool) -> None:
         attention_list(rows, flags)
         run_controls(rows)
     st.subheader(t("teacher.curves_title"))
-    curves(rows, f"teacher:{klass.id}", page, "teacher.curves")
+    curves(rows, f"teacher:{klass.id}", page, "teacher.curves", download=not projector)
     best = class_data.best_runs(rows, BEST_SHOWN)
     if best:
         st.subheader(t("teacher.best_title"))
@@ -327,7 +375,9 @@ def _dashboard_live(page: Page, projector: bool) -> None:
         if not projector:
             figures.download_csv(
                 [t("class.col.student"), t("class.final_val"), t("train.sample"), *settings_header()],
-                [[r.member, loss_text(r.val_loss), r.sample, *settings_columns(r.spec)] for r in best],
+                csv_safe(
+                    [[r.member, loss_text(r.val_loss), r.sample, *settings_columns(r.spec)] for r in best]
+                ),
                 filename="tinylm-class-best.csv",
                 key="teacher.best_csv",
             )
@@ -429,12 +479,12 @@ def preset_editor(klass: Class) -> None:
         key="teacher.push",
         type="primary",
         disabled=refusal is not None,
-        on_click=_push,
+        on_click=guarded(_push),
         args=(page,),
         icon=":material/send:",
     )
     if current is not None:
-        row.button(t("teacher.clear_preset"), key="teacher.clear_preset", on_click=_clear)
+        row.button(t("teacher.clear_preset"), key="teacher.clear_preset", on_click=guarded(_clear))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,7 +522,7 @@ def gallery_table(shown: Sequence[RunRow]) -> None:
         ]
         for row in shown
     ]
-    widgets.table(header, table, "tinylm-class-gallery.csv", csv_key="class.gallery_csv", key="class.gallery")
+    data_table(header, table, "tinylm-class-gallery.csv", csv_key="class.gallery_csv", key="class.gallery")
 
 
 def gallery(klass: Class, page: Page) -> None:
@@ -506,7 +556,7 @@ def gallery(klass: Class, page: Page) -> None:
                     t("class.model_in_use") if used else t("class.use_model"),
                     key=f"class.use.{start + index}",
                     disabled=used or not row.model_saved,
-                    on_click=_use_model,
+                    on_click=guarded(_use_model),
                     args=(row.run_id,),
                     icon=":material/check_circle:",
                 )
@@ -519,5 +569,8 @@ def _gallery_watch(klass: Class, drawn: tuple[str, ...]) -> None:
         now = tuple(row.run_id for row in class_data.gallery(class_rows(klass)))
     except TinyLMError:  # the class ended
         now = ()
+    except Exception:  # the classroom database did not answer: look again next time
+        LOG.exception("classroom gallery")
+        return
     if now != drawn:
         st.rerun()

@@ -233,21 +233,22 @@ def expert_settings(page: Page, source: str, preview: str | None) -> None:
         st.number_input(t("common.seed"), *limits("seed"), step=1, **page.bind("seed"))
 
 
-def wait_offer(page: Page, manager: JobManager, spec: RunSpec, classmates: int = 1) -> None:
+def wait_offer(page: Page, manager: JobManager, spec: RunSpec, to_come: int = 0) -> None:
     """Before Start: how long a run started now would wait (re-estimated every WAIT_REFRESH_SECONDS from
-    the queue and the runs' measured progress) and, when the runs ahead (or, in a class, the classmates
-    of this round) would keep the last of them waiting beyond the target, "Train for N s instead"."""
-    st.fragment(_wait_panel, run_every=WAIT_REFRESH_SECONDS)(page, manager, spec, classmates)
+    the queue and the runs' measured progress) and, when the runs queued (and, in a class, ``to_come``:
+    the classmates who have not started yet) would keep the last of them waiting beyond the target,
+    "Train for N s instead" (ui.runs.policy.fair_budget)."""
+    st.fragment(_wait_panel, run_every=WAIT_REFRESH_SECONDS)(page, manager, spec, to_come)
 
 
-def _wait_panel(page: Page, manager: JobManager, spec: RunSpec, classmates: int) -> None:
+def _wait_panel(page: Page, manager: JobManager, spec: RunSpec, to_come: int) -> None:
     queue = queue_now(manager)
     if queue.running < queue.slots and queue.queued == 0:
         st.caption(t("wait.none"))
     else:
         st.caption(t("wait.now", wait=duration(queue.wait), queued=queue.queued, slots=queue.slots))
     wanted = spec.time_budget if spec.budget == "time" else expected_seconds(spec)
-    waiting = max(queue.queued, classmates - 1 - queue.running)
+    waiting = queue.queued + to_come
     offer = fair_budget(list(queue.seconds_left), waiting, queue.slots, wanted)
     if offer >= wanted - 0.5:
         return

@@ -161,19 +161,24 @@ def test_the_gallery_shows_the_class_s_finished_runs_and_any_model_can_be_used(c
 def test_the_train_page_says_the_wait_and_offers_a_class_a_shorter_budget(classroom, monkeypatch):
     manager, store = classroom
     code, _ = store.create_class("Big class")
-    for number in range(4):
-        store.join(code, f"student {number}")
+    others = [store.join(code, f"student {number}") for number in range(4)]
     browser = Browser(monkeypatch)
-    join(browser, code, "Me")  # five in the class, one training slot
+    join(browser, code, "Me")  # five in the class who have not trained yet, one training slot
     at = browser.open(TRAIN_PAGE, **{**TINY, "budget": "time", "time_budget": "60.0"})
     offer = fair_budget([], waiting=4, slots=1, wanted=60.0)
     assert offer == 50.0
     assert "A training slot is free" in texts(at)
-    assert "5 runs share 1 training slots" in texts(at)
+    assert "5 runs take turns, 1 at a time" in texts(at)
     browser.run(at.button(key="train.fair_budget").click())
     settings = at.session_state["_settings"]["train"]
     assert (settings["budget"], settings["time_budget"]) == ("time", offer)
     assert "train.fair_budget" not in [b.key for b in at.button]  # nothing more to offer
+    # Once the classmates have had their turn (and nobody waits), a long run is no one's wait.
+    klass = store.find_class(code)
+    for number, member in enumerate(others):
+        store.add_run(klass, member, f"gone-run-{number}")  # runs long since pruned: skipped everywhere
+    later = browser.open(TRAIN_PAGE, **{**TINY, "budget": "time", "time_budget": "60.0"})
+    assert "train.fair_budget" not in [b.key for b in later.button]
     # A student outside a class, alone on the server: no offer.
     alone = Browser(monkeypatch).open(TRAIN_PAGE, **{**TINY, "budget": "time", "time_budget": "60.0"})
     assert "train.fair_budget" not in [b.key for b in alone.button]

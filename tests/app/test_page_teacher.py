@@ -224,3 +224,65 @@ def test_a_student_s_browser_reaches_no_teacher_control_and_never_sees_the_key(c
         assert not any(link.endswith("12_Teacher.py") for link in links), links
     assert not [m for m in seen[-1].metric if m.label in ("Class code", "班级代码")]
     assert "tinylm_teacher" not in student.cookies
+
+
+def test_the_dashboard_flags_a_diverged_run_and_a_stuck_one(classroom, monkeypatch, tmp_path):
+    import threading
+
+    import torch
+
+    import ui.class_view
+    from tests.app.class_helpers import runs
+    from ui.class_data import ProgressWatch
+
+    _, store = classroom
+    release, stalled, poisoned = threading.Event(), threading.Event(), set()
+
+    def hook(trainer, event):
+        """Bo's run (seed 2) stalls from step 20 on, until released; Ann's (seed 1) turns infinite."""
+        seed = trainer.config.seed
+        if event.kind != "step":
+            return
+        if seed == 1 and not poisoned:
+            poisoned.add(event.step)
+            with torch.no_grad():
+                trainer.model.blocks[0].feed_forward.fc1.weight.fill_(float("inf"))
+        elif seed == 2 and event.step >= 20:
+            stalled.set()
+            release.wait(30)
+
+    manager = runs.reset_manager_for_tests(
+        tmp_path / "hooked-runs",
+        max_jobs=2,
+        max_queue=4,
+        session_alive=lambda session: False,
+        train_hook=hook,
+    )
+    now = [1000.0]
+    monkeypatch.setattr(ui.class_view, "WATCH", ProgressWatch(clock=lambda: now[0]))
+    code, key = store.create_class("Chemistry")
+    started = {}
+    for name, seed in (("Ann", "1"), ("Bo", "2")):
+        browser = Browser(monkeypatch)
+        join(browser, code, name)
+        train = browser.open(TRAIN_PAGE, **{**TINY, "seed": seed, "budget": "time", "time_budget": "60.0"})
+        browser.run(train.button(key="train.start").click())
+        started[name] = train.session_state["_train_current"]
+    try:
+        assert manager.wait(started["Ann"], timeout=30).status == "failed"
+        assert stalled.wait(30)
+        step = manager.get(started["Bo"]).step  # its last step shown: nothing more arrives while it stalls
+        teacher = Browser(monkeypatch)
+        dashboard = teacher.open(TEACHER_PAGE, teacher=key)
+        assert "Ann: the run diverged" in texts(dashboard)
+        assert "Bo: no progress" not in texts(dashboard)
+        now[0] += 31.0  # half a minute without a step
+        teacher.run(dashboard)
+        assert f"Bo: no progress for a while (step {step})" in texts(dashboard)
+        flags = dict(
+            zip(dashboard.dataframe[0].value["student"], dashboard.dataframe[0].value["flag"], strict=True)
+        )
+        assert flags == {"Ann": "diverged", "Bo": "stuck"}
+    finally:
+        release.set()
+        manager.shutdown()

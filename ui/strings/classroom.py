@@ -121,7 +121,7 @@ EN = {
     "wait.none": "A training slot is free: a run started now begins at once.",
     "wait.now": "Started now, your run would wait about {wait} ({queued} waiting; {slots} runs train at a "
     "time). The estimate follows the queue and the measured speed.",
-    "wait.long": "{runs} runs share {slots} training slots: at this budget the last one would start after "
+    "wait.long": "{runs} runs take turns, {slots} at a time: at this budget the last one would start after "
     "about {wait}. A shorter run gives everyone a turn within minutes.",
     "wait.offer": "Train for {seconds} s instead",
     "error.class_not_found": "There is no class with the code {class_code}, or it has ended. Check the code with your teacher.",
@@ -251,7 +251,7 @@ ZH = {
     "wait.none": "有空闲的训练位置：现在开始的训练会立刻开始。",
     "wait.now": "如果现在开始，你的训练大约要排队 {wait}（{queued} 个在排队；同时训练 {slots} 个）。"
     "这个估计会根据队列和实测速度更新。",
-    "wait.long": "{runs} 个训练共用 {slots} 个训练位置：按这个时长，最后一个要等大约 {wait} 才能开始。"
+    "wait.long": "{runs} 个训练轮流进行，每次 {slots} 个：按这个时长，最后一个要等大约 {wait} 才能开始。"
     "训练短一点，大家都能在几分钟内轮到。",
     "wait.offer": "改为训练 {seconds} 秒",
     "error.class_not_found": "没有代码为 {class_code} 的班级，或者它已经结束了。请和老师核对一下代码。",
