@@ -56,6 +56,10 @@ def test_one_teacher_three_students(new_app):
     expect(teacher.page.locator('[data-testid="stMetricValue"]').first).to_have_text(code)
     teacher.wait_query("lang", EN)
     assert "teacher=" not in teacher.page.url
+    teacher.page.go_back()  # nor does the browser's history keep it
+    teacher.wait_idle()
+    assert "teacher=" not in teacher.page.url
+    expect(teacher.page.locator('[data-testid="stMetricValue"]').first).to_have_text(code)
 
     # Today's settings: the tiny preset, counted in steps (enough that the first run still trains while
     # the others join; the teacher stops them), pushed with a label.
