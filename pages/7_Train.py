@@ -23,7 +23,7 @@ from tinylm.errors import TinyLMError
 from tinylm.plan import Plan, default_sample_prompt, make_plan
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
-from ui import class_session, runs, train_form, train_view
+from ui import class_session, runs, train_form, train_view, widgets
 from ui.i18n import current_language, t
 from ui.layout import page_setup, show_error
 from ui.runs.session import remember_run, session_runs, student_id
@@ -204,8 +204,8 @@ if summary is not None:
         st.caption(t("train.bpe_note", vocab=spec.bpe_vocab))
     prompt = spec.sample_prompt or default_sample_prompt(spec.corpus, preview)
     unknown, prompt_tokens = unknown_prompt_chars(preview, prompt)
-    if unknown and spec.tokenizer == "char":
-        st.warning(t("common.unknown_chars", chars=" ".join(unknown[:20])))
+    if spec.tokenizer == "char":
+        widgets.warn_unknown_chars(unknown)  # the characters shown literally
     if prompt_tokens > spec.context_len:
         st.info(t("common.cropped", n=prompt_tokens, context=spec.context_len))
 

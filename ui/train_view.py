@@ -29,6 +29,7 @@ from ui.layout import Page, presenter
 from ui.runs import JobManager, RunView, valid_run_id
 from ui.runs.session import current_session_id, remember_run, session_runs, student_id
 from ui.state import MODEL_KEY, set_active_model
+from ui.text import literal_params
 
 REFRESH_SECONDS = 1.0  # the live view's refresh while a run trains
 CHART_SECONDS = 4.0  # ... and of its charts, samples and attention map
@@ -52,13 +53,13 @@ def translated(key: str, **params: Any) -> str:
 
 
 def message_text(message: dict[str, Any] | None) -> str:
-    """A job's message (status explanation or error) in the reader's language."""
+    """A job's message (status explanation or error) in the reader's language, as Markdown."""
     if not message:
         return ""
     kind, code, params = message.get("kind"), str(message.get("code")), message.get("params") or {}
     if kind in ("error", "job_error"):  # "job_error": a run.json written by an older version
-        return translated(f"error.{code}", **params)
-    return translated(f"train.msg.{code}", **params)
+        return translated(f"error.{code}", **literal_params(params))  # shown in an alert: values are data
+    return translated(f"train.msg.{code}", **literal_params(params))
 
 
 def duration(seconds: float | None) -> str:

@@ -23,6 +23,7 @@ from tests.app.class_helpers import (
 )
 from tests.app.plotly_data import decode
 from ui.runs.policy import fair_budget
+from ui.text import markdown_literal
 
 HOSTILE = "<img src=x onerror=alert(1)>:red[E]$x$"  # 39 characters: a display name's limit is 40
 
@@ -143,7 +144,7 @@ def test_the_gallery_shows_the_class_s_finished_runs_and_any_model_can_be_used(c
     # The hostile name is shown as typed: escaped wherever Markdown would read it.
     markdown = [m.value for m in at.markdown]
     assert not any(re.search(r"(?<!\\)[<:$]", value.split("**")[1]) for value in markdown if "img" in value)
-    assert any(r"\<img src=x onerror=alert\(1\)\>\:red\[E\]\$x\$" in value for value in markdown)
+    assert any(markdown_literal(HOSTILE) in value for value in markdown)
     # Ann uses Eve's model; it is the model of every page.
     eve_index = order.index(eve_run)
     ann.run(at.button(key=f"class.use.{eve_index}").click())
