@@ -4,7 +4,7 @@ The training runs in a background job (ui/runs), not in this script: a Streamlit
 by every click, language switch or page change, a background job is not. This page configures a run
 (ui/train_form.py), starts it, and draws the job's state in two fragments that only read it while it
 trains: the status and numbers every second, the charts, samples and attention map every four seconds
-(ui/train_view.py, with the comparison of the session's runs). The run's id is in the URL
+(ui/train_view.py; the comparison of the session's runs: ui/train_compare.py). The run's id is in the URL
 (``?run=…``), so a refresh or a shared link finds it again.
 """
 
@@ -23,7 +23,7 @@ from tinylm.errors import TinyLMError
 from tinylm.plan import Plan, default_sample_prompt, make_plan
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
-from ui import class_session, runs, train_form, train_view, widgets
+from ui import class_session, runs, train_compare, train_form, train_view, widgets
 from ui.i18n import current_language, t
 from ui.layout import page_setup, show_error
 from ui.runs.session import remember_run, session_runs, student_id
@@ -281,7 +281,7 @@ if current is not None:
 # -- 5 · comparing this session's runs ----------------------------------------------------------------
 views = [v for v in (manager.get(r) for r in session_runs()) if v is not None]
 if views:
-    train_view.compare_runs(views, current_id, page)
+    train_compare.compare_runs(views, current_id, page)
 
 
 # -- 6 · bring back a downloaded model --------------------------------------------------------------
