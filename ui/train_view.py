@@ -1,6 +1,6 @@
-"""The Train page's view of its runs: the live view of the shown run and the comparison of the
-session's runs (pages/7_Train.py configures and starts runs, then calls ``live_view`` and
-``compare_runs``).
+"""The Train page's live view of the shown run (pages/7_Train.py configures and starts runs, then calls
+``live_view``; the comparison of the session's runs is ui/train_compare.py), and the text helpers and
+URL run list the page shares with it.
 
 The live view is two fragments that only read the background job's state while it trains: the
 status, buttons and numbers every REFRESH_SECONDS, the charts, samples and attention map every
