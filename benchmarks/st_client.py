@@ -450,19 +450,20 @@ class Session:
         """The browser's setInterval for each fragment with run_every."""
         while not self._closing and self._threads[0].is_alive():
             now = time.monotonic()
-            due = []
+            due, wake = [], now + 0.2  # a timer registered meanwhile is noticed within 0.2 s
             with self._lock:
                 for fragment_id, timer in self._timers.items():
                     if now >= timer.due:
                         timer.due += timer.interval * max(1, int((now - timer.due) // timer.interval) + 1)
                         timer.pending_since = timer.pending_since or now
                         due.append(fragment_id)
+                    wake = min(wake, timer.due)
             for fragment_id in due:
                 try:
                     self._send_rerun(fragment_id=fragment_id, auto=True)
                 except (StreamlitError, ConnectionClosed):
                     return
-            time.sleep(0.05)
+            time.sleep(max(0.005, wake - time.monotonic()))
 
     def _read_loop(self) -> None:
         try:
