@@ -132,10 +132,18 @@ class BrowserStudent:
         from benchmarks.classroom_load import TRAIN, now_wall
 
         app = self.app
-        with app.page.expect_download() as info:
-            app.click("train.download")
-        path = self.workdir / f"browser-{self.plan.index}-{info.value.suggested_filename}"
-        info.value.save_as(path)
+        for attempt in range(1, 4):  # a student clicks again when the file does not come
+            try:
+                with app.page.expect_download() as info:
+                    app.click("train.download")
+                path = self.workdir / f"browser-{self.plan.index}-{info.value.suggested_filename}"
+                info.value.save_as(path)
+                break
+            except Exception as exc:
+                self.record.problem(self.plan.index, f"download attempt {attempt} failed: {exc}")
+                if attempt == 3:
+                    raise
+                app.page.wait_for_timeout(1000)
         try:
             with zipfile.ZipFile(path) as archive:
                 self.entry["download_ok"] = {"model.safetensors", "tinylm.json"} <= set(archive.namelist())
