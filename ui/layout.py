@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import streamlit as st
 
 from tinylm.errors import TinyLMError
-from ui import class_session, guard
+from ui import class_session, guard, media_grace
 from ui.i18n import LANG_KEY, LANGUAGES, current_language, error_message, set_language, t
 from ui.runs.session import heartbeat, remember_browser
 from ui.state import MODEL_KEY, active_model, default_key, model_choices, model_summary, resolve
@@ -264,6 +264,7 @@ def _seed_globals_from_url() -> None:
 def page_setup(page: str, wide: bool = True) -> Page:
     """Call first on every page: error guard, page config, language, sidebar, presenter styling."""
     guard.install()  # from here on an uncaught exception shows a translated sentence, not a traceback
+    media_grace.install()  # a download's file outlives other sessions' reruns (ui/media_grace.py)
     st.set_page_config(page_title=f"{t('nav.' + page)} · TinyLM Lab", page_icon="🧠", layout="wide")
     _seed_globals_from_url()
     current_language()
