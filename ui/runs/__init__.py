@@ -3,6 +3,8 @@
     records.py   a run's state (RunRecord), what pages draw (RunView), its JSON on disk
     store.py     the runs folder: atomic writes of records and checkpoints, run ids
     backend.py   the backend interface and the in-process backend (a thread per run)
+    ray_backend.py, ray_actor.py   the Ray backend: a run per actor of a cluster (TINYLM_RAY_ADDRESS)
+    replicas.py  what the manager does when several app replicas share a cluster and the runs folder
     manager.py   the queue, fair sharing, the janitor, pruning, the models of finished runs
     session.py   Streamlit glue: a session's runs, the student's id, the sidebar badge
 
@@ -13,6 +15,7 @@ manager is created by the first call to :func:`manager`.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -39,12 +42,19 @@ __all__ = [
     "valid_run_id",
 ]
 
+RAY_ADDRESS_ENV = "TINYLM_RAY_ADDRESS"  # the Ray cluster's address ("auto", "host:6379"); unset: threads
 _MANAGER: JobManager | None = None
 _MANAGER_LOCK = threading.Lock()
 
 
 def backend_from_env(limits: Limits) -> Backend:
-    """The backend the environment asks for: in-process threads (the default)."""
+    """The backend the environment asks for: in-process threads (the default), or a Ray cluster when
+    TINYLM_RAY_ADDRESS is set (ui/runs/ray_backend.py; then the cluster's CPUs are the slots, and
+    TINYLM_MAX_JOBS does not apply)."""
+    if os.environ.get(RAY_ADDRESS_ENV):
+        from ui.runs.ray_backend import RayBackend  # imports ray: only when asked for
+
+        return RayBackend.from_env(orphan_seconds=limits.orphan_seconds)
     return ThreadBackend(limits.max_jobs)
 
 
