@@ -295,6 +295,8 @@ def test_a_student_finds_a_run_on_another_replica_controls_it_there_and_both_see
 
 
 def test_replicas_share_the_cluster_s_slots_and_queue_honestly(managers):
+    from ui.runs.ray_backend import RayBackend
+
     replica_a, replica_b = managers("ray"), managers("ray")
     assert replica_a.backend.slots() == replica_b.backend.slots() == 2  # the cluster's 2 CPUs
     ann, ben = (replica_a.submit(LONG, owner=who) for who in ("ann", "ben"))
@@ -306,6 +308,30 @@ def test_replicas_share_the_cluster_s_slots_and_queue_honestly(managers):
     assert replica_b.server_load() == {"running": 2, "queued": 1, "max_jobs": 2}
     time.sleep(2.0)
     assert replica_b.get(cat).status == "queued"  # still: B does not overfill the cluster
+    assert replica_a.get(cat).status == "queued"  # A reads B's queued run from run.json as such
+    assert RayBackend(replica_a.backend.address, reserved_cpus=1).slots() == 1  # TINYLM_RAY_RESERVED_CPUS
     replica_a.stop(ann, "ann")
     wait_for(lambda: replica_b.get(cat).status in ("preparing", "running"))
     assert replica_a.get(ann).status == "stopped"
+
+
+def test_the_environment_selects_the_backend(monkeypatch):
+    from tests.raycluster import require_ray
+    from ui.runs import backend_from_env
+
+    monkeypatch.delenv("TINYLM_RAY_ADDRESS", raising=False)
+    assert isinstance(backend_from_env(Limits(max_jobs=3)), ThreadBackend)  # the embedded default
+    require_ray()
+    from ui.runs.ray_backend import RayBackend
+
+    monkeypatch.setenv("TINYLM_RAY_ADDRESS", "10.0.0.5:6379")
+    monkeypatch.setenv("TINYLM_RAY_RESERVED_CPUS", "2")
+    monkeypatch.setenv("TINYLM_RAY_NAMESPACE", "lab-b")
+    chosen = backend_from_env(Limits(orphan_seconds=45.0))
+    assert isinstance(chosen, RayBackend)  # nothing connects yet: the first use does
+    assert (chosen.address, chosen.namespace, chosen.reserved_cpus, chosen.orphan_seconds) == (
+        "10.0.0.5:6379",
+        "lab-b",
+        2.0,
+        45.0,
+    )
