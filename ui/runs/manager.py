@@ -395,7 +395,7 @@ class JobManager(ReplicaSharing):
                 record.started_clock = now
         elif kind == "eval" and event["step"] > 0 and now - record.last_saved > SAVE_EVERY_SECONDS:
             record.last_saved = now
-            self._save_model(record)
+            self._save_at_evaluation(record)
         if now - record.last_written > WRITE_EVERY_SECONDS and self._writes_while_active(record):
             self._write(record)
 

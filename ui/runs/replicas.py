@@ -12,12 +12,13 @@ thread backend none of this changes anything: that backend has no ``others`` and
                          run (a live actor of that name), the run becomes live here too: a record made
                          from run.json's settings and owner, then from the run's own events replayed
                          from the first, so it is exactly the record the other replica holds
-    who writes run.json  the replica that started a run writes it while the run trains; a replica that
-                         follows it writes only once the starter has stopped writing (it is gone); both
-                         write the final state and save the final checkpoint (atomic writes of the same
-                         content: whichever lands last is right). A queued run lives in one replica's
-                         queue: that replica rewrites its run.json every QUEUED_REWRITE_SECONDS, and
-                         another replica shows it as "queued" while the file is fresh
+    who writes run.json  the replica that started a run writes it (and saves its checkpoint at
+                         evaluations) while the run trains; a replica that follows it does so only once
+                         the starter has stopped writing (it is gone); both write the final state and
+                         save the final checkpoint (atomic writes of the same content: whichever lands
+                         last is right). A queued run lives in one replica's queue: that replica
+                         rewrites its run.json every QUEUED_REWRITE_SECONDS, and another replica shows
+                         it as "queued" while the file is fresh
     who ends the actor   ui/runs/ray_backend.py: the last replica to release the ended run kills it
 """
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from ui.runs.policy import expected_seconds
 from ui.runs.records import RunRecord
-from ui.runs.store import RECORD_FILE
+from ui.runs.store import RECORD_FILE, RunStore
 
 QUEUED_REWRITE_SECONDS = 20.0  # a queued run's run.json is rewritten this often (shared runs folder),
 QUEUED_FRESH_SECONDS = 60.0  # ... so another replica shows it as queued while it is this fresh
@@ -45,6 +46,8 @@ class ReplicaSharing:
     _running: set[str]
     _attached: set[str]
     _handles: dict[str, Any]
+    store: RunStore
+    _save_model: Callable[[RunRecord], None]
 
     def _sink(self, record: RunRecord) -> tuple[Callable[[dict[str, Any]], None], threading.Event]:
         """The record's event sink, held back until its handle is registered (``registered.set()``):
@@ -109,10 +112,22 @@ class ReplicaSharing:
                 record.data.setdefault("saved_step", base.data["saved_step"])
         return record
 
+    def _save_at_evaluation(self, record: RunRecord) -> None:
+        """The starter saves the training run's checkpoint; a follower only notes that one is on disk
+        (two replicas saving different versions could pair one's weights with the other's history)."""
+        if self._writes_while_active(record):
+            self._save_model(record)
+        elif not record.model_saved and self.store.has_checkpoint(record.run_id):
+            with record.lock:
+                record.model_saved = True
+                record.bump()
+
     def _writes_while_active(self, record: RunRecord) -> bool:
         """The replica that started a run writes its run.json while it trains; one that follows it
-        only once that replica has stopped writing (gone); every replica writes the final state."""
-        return record.run_id not in self._attached or not self._fresh(record.run_id, TAKEOVER_SECONDS)
+        takes over once run.json has not been written for TAKEOVER_SECONDS (its starter is gone)."""
+        if record.run_id in self._attached and not self._fresh(record.run_id, TAKEOVER_SECONDS):
+            self._attached.discard(record.run_id)  # from now on this replica writes it
+        return record.run_id not in self._attached
 
     def _fresh(self, run_id: str, seconds: float) -> bool:
         try:
