@@ -181,13 +181,22 @@ class RunActor:
             )
 
     def info(self) -> dict[str, Any]:
-        """The worker's process id and memory (tests and benchmarks)."""
-        rss = 0
-        with contextlib.suppress(OSError), open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    rss = int(line.split()[1]) * 1024
-        return {"pid": os.getpid(), "rss_bytes": rss, "torch_threads": torch.get_num_threads()}
+        """The worker's process id and memory (tests and benchmarks): resident (VmRSS), proportional
+        (Pss: shared libraries split between the processes using them) and private bytes (Linux)."""
+        memory = {"VmRSS": 0, "Pss": 0, "Private_Clean": 0, "Private_Dirty": 0}
+        for path in ("/proc/self/status", "/proc/self/smaps_rollup"):
+            with contextlib.suppress(OSError), open(path) as lines:
+                for line in lines:
+                    name, _, value = line.partition(":")
+                    if name in memory and value.strip().endswith("kB"):
+                        memory[name] = int(value.split()[0]) * 1024
+        return {
+            "pid": os.getpid(),
+            "rss_bytes": memory["VmRSS"],
+            "pss_bytes": memory["Pss"],
+            "private_bytes": memory["Private_Clean"] + memory["Private_Dirty"],
+            "torch_threads": torch.get_num_threads(),
+        }
 
     # -- the watchdog ----------------------------------------------------------------------------------
     def _watch(self) -> None:
