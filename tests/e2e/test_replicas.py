@@ -101,9 +101,10 @@ def open_tab(browser, replicas) -> Iterator[Callable[..., App]]:
     assert not unreported, "browser-side problems:\n" + "\n".join(unreported)
 
 
-def start_training(app: App) -> str:
-    """Open the Train page with QUERY, start a run, wait until it trains; its run id."""
-    app.open("train", **QUERY)
+def start_training(app: App, opened: bool = False) -> str:
+    """Open the Train page with QUERY (unless ``opened``), start a run, wait until it trains; its id."""
+    if not opened:
+        app.open("train", **QUERY)
     app.click("train.start")
     app.key("train.stop").locator("button").wait_for()  # its run is active (the owner's controls)
     app.wait_idle()
@@ -136,7 +137,12 @@ def test_a_student_reconnecting_to_another_replica_finds_the_run_training_then_f
 
 def test_two_students_on_two_replicas_train_at_once_through_the_cluster(open_tab):
     first, second = open_tab(0), open_tab(1)
-    runs = [start_training(first), start_training(second)]
+    longer = {**QUERY, "time_budget": str(SECONDS + 15)}  # the first still trains when the second starts
+    for student in (first, second):
+        student.page.goto(student.url("train", **longer), wait_until="commit")
+    for student in (first, second):
+        student.wait_loaded()
+    runs = [start_training(first, opened=True), start_training(second, opened=True)]
     assert runs[0] != runs[1]
     # Both train at once (2 CPUs): nobody waits, and replica B counts replica A's run as busy.
     for student in (first, second):

@@ -146,9 +146,9 @@ class RayRun:
     def _follow(self) -> None:
         reference, unreachable_since = None, None
         while not self._closed.is_set():
-            if reference is None:
-                reference = self.actor.poll.remote(self.cursor, self.watcher, POLL_WAIT)
             try:
+                if reference is None:
+                    reference = self.actor.poll.remote(self.cursor, self.watcher, POLL_WAIT)
                 reply = ray.get(reference, timeout=RPC_SECONDS)
             except GetTimeoutError:  # the actor waits for a CPU, or the cluster is very busy: ask again
                 continue
