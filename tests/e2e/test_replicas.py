@@ -5,7 +5,9 @@ Two ``streamlit run app.py`` servers on two ports, both with TINYLM_RAY_ADDRESS 
 TINYLM_RUNS_DIR and the same TINYLM_CLASSROOM_DB. A student starts a run on replica A; their
 reconnect lands on replica B (the same link, the other port: as when a load balancer sends them
 elsewhere), where they find it training, then finished with its model. Then two students, one on each
-replica, train at once through the cluster, neither waiting in a queue.
+replica, train at once through the cluster, neither waiting in a queue. (The classroom database is
+shared too, but no page of this branch uses classes yet: tests/test_classroom_store.py tests the store on
+SQLite and on PostgreSQL.)
 
 Cookies belong to a host, not to a port, so one browser context is one student on both replicas (as
 behind one load balancer's address).
