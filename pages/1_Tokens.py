@@ -14,23 +14,19 @@ from tinylm.tokenizers import MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Token
 from ui import figures, widgets
 from ui.charts import tokens as charts
 from ui.i18n import current_language, t
-from ui.layout import model_caption, page_setup, require_model, show_error
+from ui.layout import model_page, show_error
 from ui.state import model_by_cache_key
 
 MAX_TEXT_CHARS = 500  # the text box's limit: tokenising and drawing stay instant
 EXAMPLES = {"zh": "我爱吃饼干", "en": "Lily had a red ball."}
-DEFAULT_TEXT = EXAMPLES["zh"]
 BPE_CORPUS_CHARS = 300_000  # the comparison BPE is trained on this much of the model's corpus
 BPE_MAX_VOCAB = 2048  # trained once at this size; smaller vocabularies are prefixes of its merges
 BPE_DEFAULT_VOCAB = 512
 MAX_HEATMAP_ROWS = 512  # embedding rows drawn at once (a 4096-token vocabulary would swamp the browser)
 SLIDE_ROWS, SLIDE_DIMS = 16, 16  # the slide PNG shows this corner of the heatmap, with numbers
 CJK = re.compile(r"[\u3400-\u9fff]")
-UNKNOWN_COLOR = "#ff9e9e"
-HEX_PIECE = re.compile(r"<([0-9a-f]{2}(?: [0-9a-f]{2})+)>")
 
-page = page_setup("tokens")
-active = require_model()
+page, active = model_page("tokens")
 lang = current_language()  # fixed for format_func callbacks (AppTest calls them after the run)
 model_config = active.model.config
 
@@ -68,33 +64,26 @@ def neighbours_of(cache_key: str, token_id: int, k: int) -> embeddings.Neighbour
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def token_color(token_id: int) -> str:
-    """A pastel colour per id (golden-ratio hues): the same token always gets the same colour."""
-    hue = (token_id * 0.618033988749895) % 1.0
-    return f"hsl({hue * 360:.0f}, 75%, 84%)"
-
-
 def pieces_of(tokenizer: Tokenizer, ids: list[int]) -> list[str]:
-    """Display strings of tokens. Byte pieces such as "<e6 88>" keep their gap as a narrow no-break
-    space, which ``figures.visible`` leaves alone (a real space in a token is shown as ␣)."""
-    return [
-        HEX_PIECE.sub(lambda m: "<" + m.group(1).replace(" ", "\u202f") + ">", piece)
-        for piece in tokenizer.token_strings(ids)
-    ]
+    return charts.display_pieces(tokenizer.token_strings(ids))
 
 
 def token_chips(tokenizer: Tokenizer, ids: list[int], unknown_id: int | None) -> str:
     pieces = pieces_of(tokenizer, ids)
-    colors = [UNKNOWN_COLOR if i == unknown_id else token_color(i) for i in ids]
     titles = [
         t("tokens.chip_title", id=i, token=figures.visible(p)) for i, p in zip(ids, pieces, strict=True)
     ]
-    return figures.token_html(pieces, colors, titles)
+    return charts.token_chips(pieces, ids, unknown_id, titles)
+
+
+# The text box opens on the example the model can read (the English demo model knows no Chinese: the
+# Chinese example would be five red unknown tokens), in the reader's language when it can.
+DEFAULT_TEXT = widgets.example_for(active.tokenizer, EXAMPLES)
 
 
 def default_token_id() -> int:
     """The first known token of the examples (the token the neighbour table starts with)."""
-    for example in (DEFAULT_TEXT, EXAMPLES["en"]):
+    for example in (DEFAULT_TEXT, *EXAMPLES.values()):
         for token_id in active.tokenizer.encode(example):
             if token_id != 0 or isinstance(active.tokenizer, BPETokenizer):
                 return token_id
@@ -103,8 +92,6 @@ def default_token_id() -> int:
 
 # ------------------------------------------------------------------------------------------- page
 
-st.title(t("nav.tokens"))
-model_caption(active)
 st.latex(
     r"x_t \;=\; E[\,\mathrm{id}_t\,]\cdot\sqrt{d_{\mathrm{model}}}"
     r"\qquad E \in \mathbb{R}^{V \times d_{\mathrm{model}}}"
@@ -129,14 +116,10 @@ with page.controls():
         example_labels = {example: t("tokens.example", text=EXAMPLES[example]) for example in EXAMPLES}
         widgets.example_buttons(page, "text", EXAMPLES, example_labels, "tokens.example_", width="stretch")
     with right:
-        st.slider(
-            t("tokens.vocab_size"),
-            min_value=MIN_VOCAB_SIZE,
-            max_value=BPE_MAX_VOCAB,
-            step=32,
-            disabled=model_is_bpe,
-            help=t("tokens.vocab_size_help"),
-            **page.bind_setting("vocab", BPE_DEFAULT_VOCAB, low=MIN_VOCAB_SIZE, high=BPE_MAX_VOCAB),
+        label, tip = t("tokens.vocab_size"), t("tokens.vocab_size_help")
+        vocab_range = (MIN_VOCAB_SIZE, BPE_MAX_VOCAB, BPE_DEFAULT_VOCAB)
+        widgets.ranged(
+            page, st.slider, "vocab", label, *vocab_range, step=32, disabled=model_is_bpe, help=tip
         )
         st.radio(
             t("tokens.rows"),
@@ -151,7 +134,7 @@ with page.controls():
             format_func=lambda i: f"{figures.visible(vocab_pieces[i])}   (id {i})",
             **page.bind_setting("token", default_token_id(), options=token_options),
         )
-        st.slider(t("tokens.k"), min_value=3, max_value=30, **page.bind_setting("k", 8, low=3, high=30))
+        widgets.ranged(page, st.slider, "k", t("tokens.k"), 3, 30, 8)
 
 text: str = page.get("text")[:MAX_TEXT_CHARS]
 
@@ -253,26 +236,10 @@ else:
         st.caption(t("tokens.vocab_cut", n=MAX_HEATMAP_ROWS, v=vocab_size))
 rows = matrix[row_ids]
 row_pieces = pieces_of(active.tokenizer, row_ids)
-# Rows labelled "position:token" (the tokens of a text) or "id:token" (the vocabulary).
-row_labels = [
-    f"{position if by_position else token_id}:{figures.plot_label(piece)}"
-    for position, (token_id, piece) in enumerate(zip(row_ids, row_pieces, strict=True))
-]
-rows_figure = figures.matrix_heatmap(
-    rows.astype(np.float32),
-    row_labels,
-    None,
-    t("tokens.heatmap_title"),
-    signed=True,
-    customdata=np.array(row_ids)[:, None].repeat(rows.shape[1], axis=1),
-    hovertemplate=t("tokens.heatmap_hover") + "<extra></extra>",
-    x_title=t("tokens.dimension"),
-    y_title=t("common.token"),
-    labels_on_top=False,
-    top_margin=None,
-    height=min(900, 160 + 18 * len(row_ids)),
+axes = (t("tokens.dimension"), t("common.token"))
+rows_figure = charts.embedding_rows(
+    rows, row_ids, row_pieces, by_position, t("tokens.heatmap_hover"), axes, t("tokens.heatmap_title")
 )
-rows_figure.update_layout(meta={"chart": "embedding_rows"})
 figures.show(rows_figure, key="tokens.heatmap", filename="embedding_rows")
 slide_rows, slide_dims = min(SLIDE_ROWS, len(row_ids)), min(SLIDE_DIMS, model_config.d_model)
 download_left, download_right = st.columns(2)

@@ -10,7 +10,7 @@ from tinylm.explain import positions
 from ui import figures, widgets
 from ui.charts import positional as charts
 from ui.i18n import current_language, t
-from ui.layout import model_caption, page_setup, require_model
+from ui.layout import model_page
 from ui.state import model_by_cache_key
 
 D_MODEL_RANGE = (4, 512)
@@ -22,8 +22,7 @@ SLIDE_SIZE = 16  # the slide PNG shows the first 16 positions × 16 dimensions, 
 MODEL_VIEW_POSITIONS = 64  # the model-side views show at most this many positions
 PAPER_BASE = 10000.0  # sinusoidal models always use the paper's base
 
-page = page_setup("positional")
-active = require_model()
+page, active = model_page("positional")
 model_config = active.model.config
 lang = current_language()  # fixed for format_func callbacks (AppTest calls them after the run)
 
@@ -46,16 +45,14 @@ def model_table(cache_key: str) -> np.ndarray | None:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def rope_view(cache_key: str, token_id: int, n_positions: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first layer's first-head query and key for a token, and their RoPE score matrix."""
+def rope_view(cache_key: str, token_id: int, n_positions: int, pair: int) -> tuple[np.ndarray, ...]:
+    """The first layer's first-head query and key for a token: pair ``pair`` of each as RoPE turns it at
+    positions 0 … n−1 (each (n, 2)), and their RoPE score matrix (n, n)."""
     model = model_by_cache_key(cache_key).model
     query, key = positions.layer0_query_key(model, token_id, head=0)
-    return query, key, positions.rope_scores(query, key, n_positions, model.config.rope_base)
-
-
-def rope_rotated(vector: np.ndarray, n_positions: int) -> np.ndarray:
-    """The vector as RoPE turns it at positions 0 … n−1 (the model's own base)."""
-    return positions.rope_rotate(vector, n_positions, model_config.rope_base)
+    base, dims = model.config.rope_base, slice(2 * pair, 2 * pair + 2)
+    turned = [positions.rope_rotate(vector, n_positions, base)[:, dims] for vector in (query, key)]
+    return *turned, positions.rope_scores(query, key, n_positions, base)
 
 
 def side_by_side(left, right, keys: tuple[str, str], filenames: tuple[str, str]) -> None:
@@ -68,28 +65,8 @@ def dim_name(dim: int) -> str:
     return t("positional.dim_label", lang, dim=dim, fn="sin" if dim % 2 == 0 else "cos", i=dim // 2)
 
 
-# ----------------------------------------------------------------------------------------- controls
-
-
-def parse_dims(raw: str, d_model: int) -> list[int]:
-    """The dimensions to draw from their URL form, e.g. "0,1,10" → [0, 1, 10]; entries that are not
-    dimensions of this d_model are dropped, and nothing left means [0, 1]."""
-    dims: list[int] = []
-    for part in str(raw).split(","):
-        part = part.strip()
-        if part.isdigit() and int(part) < d_model and int(part) not in dims:
-            dims.append(int(part))
-    return dims[:MAX_DIMS] or [0, 1]
-
-
-def store_dims() -> None:
-    page.set("dims", ",".join(str(d) for d in st.session_state["positional.dims_pick"]))
-
-
 # ------------------------------------------------------------------------------------------- page
 
-st.title(t("nav.positional"))
-model_caption(active)
 st.latex(
     r"PE_{(p,\,2i)} = \sin\!\left(\frac{p}{\text{base}^{\,2i/d_{\mathrm{model}}}}\right),\qquad "
     r"PE_{(p,\,2i+1)} = \cos\!\left(\frac{p}{\text{base}^{\,2i/d_{\mathrm{model}}}}\right)"
@@ -111,12 +88,7 @@ with page.controls():
             help=t("positional.d_model_help"),
             **page.bind("d_model"),
         )
-        st.slider(
-            t("positional.max_len"),
-            min_value=MAX_LEN_RANGE[0],
-            max_value=MAX_LEN_RANGE[1],
-            **page.bind_setting("max_len", 64, low=MAX_LEN_RANGE[0], high=MAX_LEN_RANGE[1]),
-        )
+        widgets.ranged(page, st.slider, "max_len", t("positional.max_len"), *MAX_LEN_RANGE, 64)
         st.select_slider(
             t("positional.base"),
             options=BASES,
@@ -128,17 +100,9 @@ with page.controls():
     max_len: int = page.get("max_len")
     base = float(page.get("base"))
     with right:
-        page.setting("dims", DEFAULT_DIMS, max_length=200)
-        dims = parse_dims(page.get("dims"), d_model)
-        page.set("dims", ",".join(map(str, dims)))
-        st.session_state["positional.dims_pick"] = dims
-        st.multiselect(
-            t("positional.dims"),
-            options=list(range(d_model)),
-            format_func=dim_name,
-            max_selections=MAX_DIMS,
-            key="positional.dims_pick",
-            on_change=store_dims,
+        # entries that are no dimension of this d_model (a link made for a larger one) are dropped
+        dims = widgets.int_choices(
+            page, "dims", t("positional.dims"), range(d_model), DEFAULT_DIMS, MAX_DIMS, [0, 1], dim_name
         )
         # Their upper ends follow max_len and d_model (sliders need max > min, hence the max()).
         start_high, pair_high = max_len - 1, d_model // 2 - 1
@@ -183,14 +147,8 @@ figures.show(
 )
 omega = positions.frequencies(d_model, base)
 periods = 2 * np.pi / omega  # positions per full turn of each pair
-st.markdown(
-    t(
-        "positional.curves_explanation",
-        fast=f"{periods[0]:.1f}",
-        slow=f"{periods[-1]:,.0f}",
-        base=f"{base:,.0f}",
-    )
-)
+turns = {"fast": f"{periods[0]:.1f}", "slow": f"{periods[-1]:,.0f}", "base": f"{base:,.0f}"}
+st.markdown(t("positional.curves_explanation", **turns))
 
 # --- the whole table -------------------------------------------------------------------------------
 
@@ -328,11 +286,10 @@ elif kind == "rope":  # one token's query and key turning with the position, and
         r" = \frac{q \cdot R_{j-p}\, k}{\sqrt{d_k}},"
         r"\qquad R_p:\ \text{pair } i \text{ turned by } p\,\theta_i,\ \ \theta_i = \text{base}^{-2i/d_k}"
     )
-    query, key, scores = rope_view(active.cache_key, page.get("rope_token"), n_shown)
-    pair_dims = slice(2 * rope_pair, 2 * rope_pair + 2)
+    query, key, scores = rope_view(active.cache_key, page.get("rope_token"), n_shown, rope_pair)
     turning = [
-        (t("positional.rope_vector", name="q"), "#2563eb", rope_rotated(query, n_shown)[:, pair_dims]),
-        (t("positional.rope_vector", name="k"), "#dc2626", rope_rotated(key, n_shown)[:, pair_dims]),
+        (t("positional.rope_vector", name="q"), "#2563eb", query),
+        (t("positional.rope_vector", name="k"), "#dc2626", key),
     ]
     theta = positions.frequencies(model_config.head_dim, model_config.rope_base)[rope_pair]
     side_by_side(

@@ -13,12 +13,11 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from tinylm.errors import TinyLMError
 from tinylm.explain import attention as explain
-from ui import figures, widgets
+from ui import explained, figures, widgets
+from ui.charts import attention as charts
 from ui.i18n import t
-from ui.layout import model_caption, page_setup, require_model, show_error
-from ui.state import model_by_cache_key
+from ui.layout import model_page, stop_here
 
 PRESETS = {"zh": "我爱吃饼干", "en": "I love cake."}
 MAX_TEXT_CHARS = 200
@@ -27,16 +26,8 @@ QUIZ_KEY = "_attention_quiz"  # durable quiz state: survives reruns and page cha
 GUESS_WIDGET = "attention.guess_widget"
 PROBABILITIES = {"signed": False, "zmin": 0, "zmax": 1}  # attention weights: white 0 to dark blue 1
 
-page = page_setup("attention")
-active = require_model()
+page, active = model_page("attention")
 config = active.model.config
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def walkthrough(cache_key: str, text: str, layer: int):
-    """The whole layer's walkthrough (all heads): one forward pass plus the explicit recomputation."""
-    model = model_by_cache_key(cache_key)
-    return explain.explain_attention(model.model, model.tokenizer, text, layer)
 
 
 def show_matrix(name: str, filename: str, matrix: np.ndarray, rows, cols, title: str, **options) -> None:
@@ -54,8 +45,6 @@ def download_slide(matrix: np.ndarray, title: str, name: str) -> None:
     figures.download_matrix_png(matrix, labels, labels, title, f"{name}.png", key=f"attention.png.{name}")
 
 
-st.title(t("nav.attention"))
-model_caption(active)
 st.markdown(t("attention.intro"))
 st.latex(r"\mathrm{Attention}(Q,K,V)=\mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}+M\right)V")
 st.caption(t("attention.made_up_note"))
@@ -89,12 +78,7 @@ with page.controls():
     )
 
 text, layer, head = page.get("text"), page.get("layer"), page.get("head")
-try:
-    tokens, walk = walkthrough(active.cache_key, text, layer)
-except TinyLMError as exc:
-    show_error(exc)
-    page.sync_url()
-    st.stop()
+tokens, walk = explained.on_text(page, active, "attention", text, layer)  # the whole layer, all heads
 
 pieces = walk.pieces
 n_tokens, d_model, d_k = len(pieces), config.d_model, walk.head_dim
@@ -184,8 +168,7 @@ if page.get("quiz"):
                 t("attention.quiz_reveal"), on_click=reveal, disabled=guess is None, key="attention.reveal"
             )
             st.info(t("attention.quiz_hidden"))
-            page.sync_url()
-            st.stop()  # the answer is in every chart below
+            stop_here(page)  # the answer is in every chart below
         right = {"token": md_labels[answer], "weight": f"{query_weights[answer]:.3f}"}
         if guess == answer:
             st.success(t("attention.quiz_right", **right))
@@ -221,13 +204,8 @@ download_slide(walk.scaled[head], title, f"scaled_head{head}")
 st.header(t("attention.step_mask"))
 st.latex(r"M_{ij} = \begin{cases} 0 & j \le i \\ -\infty & j > i \end{cases}\qquad S'' = S' + M")
 st.markdown(t("attention.mask_explain"))
-masked = walk.masked[head]
-finite = np.isfinite(masked)
-masked_text = np.where(np.isneginf(masked), "−∞", np.char.mod("%.2f", np.where(finite, masked, 0)))
-colours = np.where(finite, masked, np.nan)  # the −∞ cells get no colour, only their text
-title = t("attention.fig_masked", head=head)
-file = f"attention_masked_head{head}"
-show_matrix("masked", file, colours, rows, rows, title, text=masked_text, highlight_row=query)
+figure = charts.masked_scores(walk.masked[head], rows, t("attention.fig_masked", head=head), query)
+figures.show(figure, key="attention.fig.masked", filename=f"attention_masked_head{head}")
 
 # ---------------------------------------------------------------------------------------------- 7. softmax
 st.header(t("attention.step_softmax"))
@@ -252,20 +230,12 @@ if page.get("unscaled"):
     download_slide(unscaled, title, name)
 
 # Entropy of each row: how spread out the attention is (0 = all on one token).
-entropy_bars = [{"type": "bar", "x": rows, "y": walk.entropy[head], "name": t("attention.entropy_scaled")}]
+entropies = {t("attention.entropy_scaled"): walk.entropy[head]}
 if page.get("unscaled"):
-    entropy_bars.append(
-        {"type": "bar", "x": rows, "y": walk.entropy_unscaled[head], "name": t("attention.entropy_unscaled")}
-    )
-entropy_layout = {
-    "xaxis": {"type": "category", "title": {"text": t("attention.query_axis")}},
-    "yaxis": {"title": {"text": t("attention.entropy_axis")}},
-}
-figures.show(
-    figures.plain_figure(entropy_bars, entropy_layout, 320, t("attention.fig_entropy")),
-    key="attention.fig.entropy",
-    filename=f"attention_entropy_L{layer}_H{head}",
-)
+    entropies[t("attention.entropy_unscaled")] = walk.entropy_unscaled[head]
+axes = (t("attention.query_axis"), t("attention.entropy_axis"))
+figure = charts.entropy_bars(rows, entropies, axes, t("attention.fig_entropy"))
+figures.show(figure, key="attention.fig.entropy", filename=f"attention_entropy_L{layer}_H{head}")
 if page.get("unscaled"):
     entropy_columns = {
         t("attention.col_query"): labels,
@@ -307,22 +277,11 @@ download_matrix(walk.head_outputs[head], labels, name)
 st.header(t("attention.step_multihead"))
 st.latex(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(\mathrm{head}_0,\dots,\mathrm{head}_{H-1})\,W_O + b_O")
 st.markdown(t("attention.multihead_explain", heads=walk.n_heads, d_model=d_model, d_k=d_k))
-per_row = min(walk.n_heads, 4)
-figures.show(
-    figures.heatmap_grid(
-        list(walk.weights),
-        rows,
-        [t("attention.head_title", head=h) for h in heads],
-        [f"{t('common.head')} {h}" for h in heads],
-        per_row,
-        title=t("attention.fig_all_heads", layer=layer),
-        height=300 * math.ceil(walk.n_heads / per_row) + 60,
-        key_labels=n_tokens <= 8,
-        query_labels=True,
-    ),
-    key="attention.fig.heads",
-    filename=f"attention_all_heads_L{layer}",
-)
+head_titles = [t("attention.head_title", head=h) for h in heads]
+head_names = [f"{t('common.head')} {h}" for h in heads]
+title = t("attention.fig_all_heads", layer=layer)
+figure = charts.all_heads(walk.weights, rows, head_titles, head_names, title)
+figures.show(figure, key="attention.fig.heads", filename=f"attention_all_heads_L{layer}")
 title = t("attention.fig_concat", heads=walk.n_heads, rows=n_tokens, cols=d_model)
 show_matrix("concat", f"attention_concat_L{layer}", walk.concat, rows, None, title, numbers=False)
 o_left, o_right = st.columns(2)

@@ -10,29 +10,19 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from tinylm.errors import TinyLMError
 from tinylm.explain import block as explain
-from ui import figures, widgets
+from ui import explained, figures, widgets
 from ui.charts import block as charts
 from ui.i18n import t
-from ui.layout import model_caption, page_setup, require_model, show_error
-from ui.state import model_by_cache_key
+from ui.layout import model_page
 
 PRESETS = {"zh": "小猫在草地上玩球，我爱吃饼干。", "en": "Tom saw a little cat. The cat was happy."}
 MAX_TEXT_CHARS = 500
 MAX_TOKENS = explain.MAX_BLOCK_TOKENS
 NORMS = ["norm1", "norm2"]
 
-page = page_setup("block")
-active = require_model()
+page, active = model_page("block")
 config = active.model.config
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def block_view(cache_key: str, text: str, layer: int):
-    """Residual stream of the whole model plus block ``layer``'s LayerNorms and FFN (one forward pass)."""
-    model = model_by_cache_key(cache_key)
-    return explain.explain_block(model.model, model.tokenizer, text, layer)
 
 
 def show_heatmap(key: str, filename: str, matrix: np.ndarray, rows, cols, title: str, **options) -> None:
@@ -61,8 +51,6 @@ def check(difference: float, passed: str) -> None:
         st.error(t("block.check_failed", diff=f"{difference:.1e}"))
 
 
-st.title(t("nav.block"))
-model_caption(active)
 st.markdown(t("block.intro"))
 layers = list(range(config.n_layers))
 pre_norm = config.norm_position == "pre"
@@ -104,12 +92,7 @@ with page.controls():
     per_token_column.toggle(t("block.per_token"), **page.bind_setting("per_token", False))
 
 text, layer = page.get("text"), page.get("layer")
-try:
-    view = block_view(active.cache_key, text, layer)
-except TinyLMError as exc:
-    show_error(exc)
-    page.sync_url()
-    st.stop()
+view = explained.on_text(page, active, "block", text, layer)  # the residual stream and block `layer`
 
 tokens, stream = view.tokens, view.stream
 n_tokens = len(tokens.ids)

@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from tinylm.errors import TinyLMError
 from tinylm.explain import heads as explain
 from ui import figures, widgets
 from ui.charts import explorer as charts
 from ui.i18n import t
-from ui.layout import model_caption, page_setup, require_model, show_error
+from ui.layout import model_page, or_stop, stop_here
 from ui.state import model_by_cache_key
 
 PRESETS = {
@@ -25,8 +24,7 @@ PRESETS = {
 MAX_TEXT_CHARS = 1000  # far more than any demo model's context: the page then explains the window
 LAST_TOKEN = 10**6  # "query" value meaning "the last token": clamped to the text's length below
 
-page = page_setup("explorer")
-active = require_model()
+page, active = model_page("explorer")
 config = active.model.config
 
 
@@ -42,8 +40,6 @@ def use_last_token() -> None:
     page.set("query", LAST_TOKEN)
 
 
-st.title(t("nav.explorer"))
-model_caption(active)
 st.markdown(t("explorer.intro"))
 st.latex(
     r"A^{(\ell,h)} = \mathrm{softmax}\!\left(\frac{Q^{(\ell,h)}K^{(\ell,h)\top}}{\sqrt{d_k}} + M\right),"
@@ -91,14 +87,8 @@ with page.controls():
 text, layer, head = page.get("text"), page.get("layer"), page.get("head")
 if not text:
     st.info(t("common.empty_prompt"))
-    page.sync_url()
-    st.stop()
-try:
-    view = heads_view(active.cache_key, text)
-except TinyLMError as exc:
-    show_error(exc)
-    page.sync_url()
-    st.stop()
+    stop_here(page)
+view = or_stop(page, heads_view, active.cache_key, text)
 
 n_tokens = len(view.pieces)
 labels = figures.axis_labels(view.pieces)  # for plotly

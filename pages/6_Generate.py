@@ -9,22 +9,16 @@ token k of the stream: both replay the same seeded generation.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import astuple, dataclass
-
 import numpy as np
 import streamlit as st
 import torch
 
 from tinylm.errors import TinyLMError
-from tinylm.generate import SamplingSettings, distribution_stages, generate, window_start
-from ui import figures, widgets
+from tinylm.generate import GenerationStep, SamplingSettings, generate, window_start
+from ui import figures, generation, widgets
 from ui.charts import generate as charts
 from ui.i18n import t
-from ui.layout import model_caption, page_setup, require_model, show_error
+from ui.layout import model_page, show_error, stop_here
 from ui.state import model_by_cache_key
 
 PRESETS = {"zh": "早上，小明", "en": "One morning, Lily"}
@@ -33,73 +27,30 @@ MAX_NEW_TOKENS = 400  # per request: a few seconds at most on a busy CPU
 DEFAULT_NEW_TOKENS = 80
 STEP_CHUNK = 16  # step mode generates this many tokens ahead, so most "next step" clicks cost nothing
 TOP_BARS = 20  # the step mode's chart: the 20 most likely tokens (plus the chosen one if not among them)
-STORE_SIZE = 128  # finished generations remembered server-wide (a class opening the same link shares them)
-REDRAW_SECONDS = 0.05  # while streaming, redraw the text at most this often
 REPLAY_SECONDS = 3.0  # "write again" types each text out in about this long, so the class can watch
 STAGES = ("model", "temperature", "top_k", "top_p")
-PROMPT_COLOR, OUTSIDE_COLOR = "#e0e7ff", "#f1f5f9"
 REPLAY_KEY = "_generate_replay"  # plain session key: "write again" was pressed
 
-page = page_setup("generate")
-active = require_model()
+page, active = model_page("generate")
 config = active.model.config
 tokenizer = active.tokenizer
-
-
-@dataclass(frozen=True)
-class Written:
-    """One generated token as the page shows it."""
-
-    token_id: int
-    piece: str
-    probability: float  # under the reshaped distribution it was drawn from
-    model_probability: float  # under the model's plain softmax (τ = 1)
-
-
-class GenerationStore:
-    """Finished generations, least recently used first out; shared by the sessions of this server."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.entries: OrderedDict[tuple, tuple[Written, ...]] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: tuple) -> tuple[Written, ...] | None:
-        with self.lock:
-            found = self.entries.get(key)
-            if found is not None:
-                self.entries.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: tuple[Written, ...]) -> None:
-        with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-
-
-@st.cache_resource(show_spinner=False)
-def generation_store() -> GenerationStore:
-    return GenerationStore(STORE_SIZE)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def step_run(
     cache_key: str, prompt: str, temperature: float, top_k: int, top_p: float, seed: int, n_steps: int
-) -> tuple[list[tuple[int, str, float, float]], np.ndarray]:
+) -> tuple[list[GenerationStep], np.ndarray]:
     """The first n_steps tokens of the seeded generation (exactly as the stream makes them) and, for each,
-    the raw scores (logits, shape (n_steps, V)) it was chosen from. Plain types: cache_data pickles them."""
+    the raw scores (logits, shape (n_steps, V)) it was chosen from, kept apart as one array: cache_data
+    pickles what it returns, and the steps alone are small."""
     found = model_by_cache_key(cache_key)
     settings = sampling_settings(temperature, top_k, top_p, seed, n_steps)
-    steps = generate(
-        found.model, found.tokenizer.encode(prompt), settings, found.tokenizer, return_logits=True
-    )
-    written, logits = [], []
+    ids = found.tokenizer.encode(prompt)
+    steps = list(generate(found.model, ids, settings, found.tokenizer, n_candidates=1, return_logits=True))
+    logits = np.stack([step.logits.numpy() for step in steps])
     for step in steps:
-        written.append((step.token_id, step.token_text, step.probability, step.model_probability))
-        logits.append(step.logits.numpy())
-    return written, np.stack(logits)
+        step.logits = None
+    return steps, logits
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -116,136 +67,6 @@ def sampling_settings(
         seed=int(seed),
         max_new_tokens=int(max_tokens),
     )
-
-
-def probability_color(probability: float) -> str:
-    """Red (unlikely) → yellow → green (likely), light enough to read the token on it."""
-    return f"hsl({120 * min(max(probability, 0.0), 1.0):.0f}, 85%, 80%)"
-
-
-def prompt_pieces(prompt: str, ids: Sequence[int]) -> list[str]:
-    """What to show for each prompt token: with one token per character, the character as typed."""
-    if getattr(tokenizer, "kind", "") == "char" and len(prompt) == len(ids):
-        return list(prompt)
-    return tokenizer.token_strings(ids)
-
-
-def chips(prompt: str, prompt_ids: Sequence[int], written: Sequence[Written], window_start: int = 0) -> str:
-    """Prompt chips (unknown characters red, tokens before the model's window pale) and generated chips
-    coloured by their probability, every one escaped, with the numbers in the tooltip."""
-    unknown = set(tokenizer.unknown_chars(prompt))
-    pieces, colors, titles = [], [], []
-    for position, piece in enumerate(prompt_pieces(prompt, prompt_ids)):
-        if piece in unknown:
-            color, title = widgets.UNKNOWN_COLOR, t("generate.chip_unknown", position=position)
-        elif position < window_start:
-            color, title = OUTSIDE_COLOR, t("generate.chip_outside", position=position)
-        else:
-            color, title = PROMPT_COLOR, t("generate.chip_prompt", position=position)
-        pieces.append(piece)
-        colors.append(color)
-        titles.append(title)
-    for index, token in enumerate(written):
-        outside = len(prompt_ids) + index < window_start
-        pieces.append(token.piece)
-        colors.append(OUTSIDE_COLOR if outside else probability_color(token.model_probability))
-        p, model_p = f"{token.probability:.3f}", f"{token.model_probability:.3f}"
-        titles.append(t("generate.chip_title", step=index + 1, p=p, model_p=model_p, id=token.token_id))
-    return figures.token_html(pieces, colors, titles)
-
-
-def legend_html() -> str:
-    values = [0.1, 0.3, 0.5, 0.7, 0.9]
-    return figures.token_html([f"p={v:.2f}" for v in values], [probability_color(v) for v in values])
-
-
-def window_start_after(prompt_length: int, n_generated: int) -> int:
-    """Where the model's window starts after n_generated tokens: generate()'s own rule, token by token."""
-    start = window_start(config.context_len, prompt_length)
-    for length in range(prompt_length + 1, prompt_length + n_generated + 1):
-        start = window_start(config.context_len, length, start)
-    return start
-
-
-def write(
-    placeholder, prompt: str, prompt_ids: list[int], settings: SamplingSettings, typing_delay: float = 0.0
-) -> tuple[Written, ...]:
-    """The generation for these settings: from the store, or produced now and streamed into placeholder
-    (typing_delay > 0: produced again, slowly, for the class to watch)."""
-    key = (active.cache_key, prompt, astuple(settings))
-    store = generation_store()
-    stored = store.get(key)
-    if stored is not None and typing_delay == 0.0:
-        return stored
-    written: list[Written] = []
-    last_drawn = 0.0
-    for step in generate(active.model, prompt_ids, settings, tokenizer, n_candidates=1):
-        written.append(Written(step.token_id, step.token_text, step.probability, step.model_probability))
-        now = time.monotonic()
-        if typing_delay or now - last_drawn >= REDRAW_SECONDS:
-            text = prompt + tokenizer.decode([w.token_id for w in written])
-            placeholder.code(text + "▌", language=None, wrap_lines=True)  # plain text: never HTML
-            last_drawn = now
-        if typing_delay:
-            time.sleep(typing_delay)
-    result = tuple(written)
-    store.put(key, result)
-    return result
-
-
-def repeated_share(ids: Sequence[int], n: int = 4) -> float:
-    """Share of the text's n-token windows that already occurred earlier in it (0: no loops at all)."""
-    windows = [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
-    seen: set[tuple[int, ...]] = set()
-    repeats = 0
-    for window in windows:
-        repeats += window in seen
-        seen.add(window)
-    return repeats / len(windows) if windows else 0.0
-
-
-def show_output(
-    title: str,
-    subtitle: str,
-    prompt: str,
-    prompt_ids: list[int],
-    settings: SamplingSettings,
-    typing_delay: float,
-    slug: str,
-) -> tuple[Written, ...]:
-    """One output column: title, streamed text, then coloured chips, metrics, plain text and a CSV."""
-    st.subheader(title)
-    st.caption(subtitle)
-    placeholder = st.empty()
-    written = write(placeholder, prompt, prompt_ids, settings, typing_delay)
-    placeholder.markdown(chips(prompt, prompt_ids, written), unsafe_allow_html=True)
-    left, middle, right = st.columns(3)
-    left.metric(t("generate.metric_tokens"), len(written))
-    repeats = f"{100 * repeated_share([w.token_id for w in written]):.0f}%"
-    middle.metric(t("generate.metric_repeats"), repeats, help=t("generate.metric_repeats_help"))
-    mean_p = f"{np.mean([w.model_probability for w in written]):.3f}" if written else "–"
-    right.metric(t("generate.metric_mean_p"), mean_p, help=t("generate.metric_mean_p_help"))
-    with st.expander(t("generate.plain_text")):
-        st.code(prompt + tokenizer.decode([w.token_id for w in written]), language=None, wrap_lines=True)
-        header = [
-            t("generate.col_step"),
-            t("common.token"),
-            "id",
-            t("generate.col_p"),
-            t("generate.col_model_p"),
-        ]
-        rows = [
-            [
-                i + 1,
-                figures.visible(w.piece),
-                w.token_id,
-                round(w.probability, 6),
-                round(w.model_probability, 6),
-            ]
-            for i, w in enumerate(written)
-        ]
-        figures.download_csv(header, rows, f"generate_{slug}.csv", key=f"generate.csv.{slug}")
-    return written
 
 
 def reset_steps() -> None:
@@ -266,8 +87,6 @@ def move_step(delta: int) -> None:
 
 # ------------------------------------------------------------------------------------------- page
 
-st.title(t("nav.generate"))
-model_caption(active)
 st.markdown(t("generate.intro"))
 st.latex(
     r"p_i = \mathrm{softmax}\!\left(\frac{z}{\tau}\right)_i = \frac{e^{z_i/\tau}}{\sum_j e^{z_j/\tau}}"
@@ -291,49 +110,21 @@ with page.controls():
         then=reset_steps,  # a new prompt: back to its first step
     )
     temperature_column, top_k_column, top_p_column = st.columns(3)
-    temperature_column.slider(
-        t("generate.temperature"),
-        0.0,
-        2.0,
-        step=0.05,
-        format="%.2f",
-        help=t("generate.temperature_help"),
-        **page.bind_setting("temperature", 0.8, low=0.0, high=2.0),
-    )
-    top_k_column.number_input(
-        t("generate.top_k"),
-        min_value=0,
-        max_value=vocab_size,
-        step=1,
-        help=t("generate.top_k_help", vocab=vocab_size),
-        **page.bind_setting("top_k", 0, low=0, high=vocab_size),
-    )
-    top_p_column.slider(
-        t("generate.top_p"),
-        0.05,
-        1.0,
-        step=0.05,
-        format="%.2f",
-        help=t("generate.top_p_help"),
-        **page.bind_setting("top_p", 0.9, low=0.05, high=1.0),
-    )
+    percent = {"step": 0.05, "format": "%.2f"}
+    label, tip = t("generate.temperature"), t("generate.temperature_help")
+    widgets.ranged(page, temperature_column.slider, "temperature", label, 0.0, 2.0, 0.8, help=tip, **percent)
+    label, tip = t("generate.top_k"), t("generate.top_k_help", vocab=vocab_size)
+    widgets.ranged(page, top_k_column.number_input, "top_k", label, 0, vocab_size, 0, step=1, help=tip)
+    label, tip = t("generate.top_p"), t("generate.top_p_help")
+    widgets.ranged(page, top_p_column.slider, "top_p", label, 0.05, 1.0, 0.9, help=tip, **percent)
     length_column, seed_column, mode_column = st.columns(3, vertical_alignment="bottom")
-    length_column.slider(
-        t("generate.max_tokens"),
-        1,
-        MAX_NEW_TOKENS,
-        help=t("generate.max_tokens_help"),
-        **page.bind_setting("max_tokens", DEFAULT_NEW_TOKENS, low=1, high=MAX_NEW_TOKENS),
+    label, tip = t("generate.max_tokens"), t("generate.max_tokens_help")
+    widgets.ranged(
+        page, length_column.slider, "max_tokens", label, 1, MAX_NEW_TOKENS, DEFAULT_NEW_TOKENS, help=tip
     )
     seed_input, seed_button = seed_column.columns([3, 2], vertical_alignment="bottom")
-    seed_input.number_input(
-        t("common.seed"),
-        min_value=0,
-        max_value=2**31 - 1,
-        step=1,
-        help=t("generate.seed_help"),
-        **page.bind_setting("seed", 0, low=0, high=2**31 - 1),
-    )
+    label, tip = t("common.seed"), t("generate.seed_help")
+    widgets.ranged(page, seed_input.number_input, "seed", label, 0, 2**31 - 1, 0, step=1, help=tip)
     seed_button.button(
         t("generate.new_seed"), on_click=next_seed, key="generate.new_seed", icon=":material/casino:"
     )
@@ -363,8 +154,7 @@ if temperature == 0.0:
 
 if not prompt:
     st.info(t("common.empty_prompt"))
-    page.sync_url()
-    st.stop()
+    stop_here(page)
 
 prompt_ids = tokenizer.encode(prompt)
 widgets.warn_unknown_chars(tokenizer.unknown_chars(prompt))
@@ -387,18 +177,20 @@ try:
         )
         note_column.caption(t("generate.replay_help"))
         legend_column, caption_column = st.columns([2, 3], vertical_alignment="center")
-        legend_column.markdown(legend_html(), unsafe_allow_html=True)
+        legend_column.markdown(generation.legend_html(), unsafe_allow_html=True)
         caption_column.caption(t("generate.colors_caption"))
         greedy_column, sampled_column = st.columns(2)
         with sampled_column:
             title = t("generate.sampled_title")
-            sampled = show_output(
-                title, settings_summary, prompt, prompt_ids, settings, typing_delay, "sampled"
+            sampled = generation.output_column(
+                title, settings_summary, active, prompt, prompt_ids, settings, typing_delay, "sampled"
             )
         with greedy_column:
             greedy_settings = SamplingSettings(greedy=True, max_new_tokens=max_tokens)
             title, subtitle = t("generate.greedy_title"), t("generate.greedy_subtitle")
-            greedy = show_output(title, subtitle, prompt, prompt_ids, greedy_settings, typing_delay, "greedy")
+            greedy = generation.output_column(
+                title, subtitle, active, prompt, prompt_ids, greedy_settings, typing_delay, "greedy"
+            )
         if [w.token_id for w in greedy] == [w.token_id for w in sampled]:
             st.info(t("generate.compare_same"))
     else:
@@ -406,9 +198,8 @@ try:
         step = min(page.get("step"), max_tokens - 1)
         page.set("step", step)
         n_steps = min(max_tokens, STEP_CHUNK * (step // STEP_CHUNK + 1))
-        run_tokens, run_logits = step_run(active.cache_key, prompt, temperature, top_k, top_p, seed, n_steps)
-        run_written = [Written(*token) for token in run_tokens]
-        chosen = run_written[step]
+        run_steps, run_logits = step_run(active.cache_key, prompt, temperature, top_k, top_p, seed, n_steps)
+        chosen = run_steps[step]
         st.subheader(t("generate.step_title", step=step + 1, total=max_tokens))
         back_column, next_column, reset_column, _ = st.columns([1, 1, 1, 3])
         back_column.button(
@@ -436,20 +227,16 @@ try:
             key="generate.reset",
             icon=":material/restart_alt:",
         )
-        start = window_start_after(len(prompt_ids), step)
-        st.markdown(chips(prompt, prompt_ids, run_written[:step], window_start=start), unsafe_allow_html=True)
+        start = window_start(context, len(prompt_ids), step)
+        shown = generation.chips(tokenizer, prompt, prompt_ids, run_steps[:step], window_start=start)
+        st.markdown(shown, unsafe_allow_html=True)
         seen = len(prompt_ids) + step - start
         st.caption(t("generate.step_window", seen=seen, context=context))
         if start > 0:
             st.caption(t("generate.step_outside", start=start))
         st.caption(t("generate.step_replay_note"))
 
-        stages = distribution_stages(
-            torch.from_numpy(run_logits[step]),
-            0.0 if settings.is_greedy else settings.temperature,
-            settings.top_k,
-            settings.top_p,
-        )
+        stages = settings.stages(torch.from_numpy(run_logits[step]))
         stage_probs = {name: stages[name].double().numpy() for name in STAGES}
         order = np.argsort(-run_logits[step], kind="stable")  # most likely first, the same in every stage
         shown_ids = [int(i) for i in order[:TOP_BARS]]
@@ -482,7 +269,7 @@ try:
         kept_k = int((stage_probs["top_k"] > 0).sum())
         kept_p = int((stage_probs["top_p"] > 0).sum())
         metric_columns = st.columns(4)
-        metric_columns[0].metric(t("generate.metric_chosen"), figures.visible(chosen.piece))
+        metric_columns[0].metric(t("generate.metric_chosen"), figures.visible(chosen.token_text))
         metric_columns[1].metric(t("generate.metric_chosen_p"), f"{chosen.probability:.3f}")
         metric_columns[2].metric(t("generate.metric_chosen_model_p"), f"{chosen.model_probability:.3f}")
         metric_columns[3].metric(t("generate.metric_kept"), f"{kept_p} / {vocab_size}")

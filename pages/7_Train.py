@@ -10,11 +10,14 @@ trains: the status and numbers every second, the charts, samples and attention m
 
 from __future__ import annotations
 
+import logging
+import math
 from typing import Any
 
 import streamlit as st
 
-from tinylm.corpora import BUILTIN_CORPORA, corpus_info, generate_corpus
+from tinylm.checkpoint import MAX_ZIP_BYTES
+from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, MAX_TEXT_BYTES, check_text, data_summary, decode_text_bytes
 from tinylm.errors import TinyLMError
 from tinylm.plan import Plan, default_sample_prompt, make_plan
@@ -29,8 +32,10 @@ from ui.train_view import CURRENT_KEY, REDRAW_KEY, SEEN_ACTIVE_KEY, corpus_title
 
 page = page_setup("train")
 manager = runs.manager()
+LOG = logging.getLogger("tinylm.pages.train")
 
 TEXT_KEY = "_train_text"  # the pasted text (kept out of the URL: it can be long)
+UPLOADED_KEY = "_train_uploaded"  # uploaded text file id -> its text (or the refusal)
 IMPORTED_KEY = "_train_imported"  # uploaded checkpoint file id -> run id (or the error when refused)
 NOTICE_KEY = "_train_notice"  # a message to show once after a button's callback
 START_ERROR_KEY = "_train_start_error"  # why the Start button's callback could not start a run
@@ -66,9 +71,20 @@ def unknown_prompt_chars(text: str, prompt: str) -> tuple[list[str], int]:
     return CharTokenizer.from_text(text).unknown_chars(prompt), len(prompt)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def uploaded_text(file_id: str, data: bytes) -> str:
-    return decode_text_bytes(data)
+def uploaded_text(upload: Any) -> str:
+    """The uploaded file's text, decoded once per file (an accepted or a refused file is not read,
+    decoded and hashed again on every rerun); raises the refusal (TinyLMError) each time."""
+    seen = st.session_state.setdefault(UPLOADED_KEY, {})
+    if upload.file_id not in seen:
+        seen.clear()  # one file at a time: the last one only
+        try:
+            seen[upload.file_id] = decode_text_bytes(upload.getvalue())
+        except TinyLMError as exc:
+            seen[upload.file_id] = exc
+    found = seen[upload.file_id]
+    if isinstance(found, TinyLMError):
+        raise found
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,7 +124,7 @@ with page.controls():
         args=(page,),
     )
     if source in BUILTIN_CORPORA:
-        st.caption(corpus_info(source)[f"description_{current_language()}"])
+        st.caption(t(f"corpus.{source}.description"))
         preview = builtin_text(source)
     elif source == "paste":
         st.session_state["train.text_area"] = st.session_state.get(TEXT_KEY, "")
@@ -129,11 +145,16 @@ with page.controls():
         else:
             st.info(t("train.paste_hint"))
     else:
-        upload = st.file_uploader(t("train.upload_label"), type=["txt"], key="train.text_upload")
+        upload = st.file_uploader(
+            t("train.upload_label"),
+            type=["txt"],
+            key="train.text_upload",
+            max_upload_size=math.ceil(MAX_TEXT_BYTES / 2**20),  # the browser refuses a bigger file
+        )
         st.caption(t("train.upload_hint", limit_mb=round(MAX_TEXT_BYTES / 1e6)))
         if upload is not None:
             try:
-                preview = text_for_job = uploaded_text(upload.file_id, upload.getvalue())
+                preview = text_for_job = uploaded_text(upload)
             except TinyLMError as exc:
                 data_problem = exc
 
@@ -254,7 +275,10 @@ st.divider()
 st.subheader(t("train.upload_title"))
 st.caption(t("train.upload_checkpoint_hint"))
 checkpoint_upload = st.file_uploader(
-    t("train.upload_checkpoint"), type=["zip"], key="train.checkpoint_upload"
+    t("train.upload_checkpoint"),
+    type=["zip"],
+    key="train.checkpoint_upload",
+    max_upload_size=math.ceil(MAX_ZIP_BYTES / 2**20),  # the browser refuses a bigger file
 )
 if checkpoint_upload is not None:
     imported = st.session_state.setdefault(IMPORTED_KEY, {})
@@ -266,6 +290,9 @@ if checkpoint_upload is not None:
             )
         except TinyLMError as exc:
             imported[file_id] = exc
+        except Exception:  # a disk or a bug: said once, logged, and not tried again on every rerun
+            LOG.exception("importing an uploaded checkpoint failed")
+            imported[file_id] = TinyLMError("unexpected", "the upload could not be imported")
         else:
             remember_run(imported[file_id])
             st.session_state[CURRENT_KEY] = imported[file_id]

@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from tinylm import ModelConfig, TinyLM
+from tinylm.corpora import generate_corpus
+from tinylm.plan import RunSpec
+
+# A run small enough that a hundred steps take well under a second on one busy core (job-layer tests).
+SMALL_RUN = RunSpec(
+    corpus="stories-en",
+    n_layers=1,
+    n_heads=2,
+    d_model=32,
+    context_len=16,
+    batch_size=8,
+    learning_rate=1e-2,
+    warmup_steps=5,
+    budget="steps",
+    max_steps=60,
+    sample_every=30,
+)
+FULL_CORPUS = 300_000  # characters: the default size, what the demo models were trained on
 
 
 def make_model(vocab_size: int = 50, seed: int = 0, **overrides) -> TinyLM:
@@ -11,3 +31,9 @@ def make_model(vocab_size: int = 50, seed: int = 0, **overrides) -> TinyLM:
     model = TinyLM(ModelConfig(vocab_size=vocab_size, **settings), seed=seed)
     model.eval()
     return model
+
+
+@cache
+def full_corpus(name: str) -> str:
+    """A built-in corpus at its default size (seed 0), generated once per test session."""
+    return generate_corpus(name, FULL_CORPUS, seed=0)

@@ -13,6 +13,7 @@ from tinylm.explain.attention import (
     MAX_WALKTHROUGH_TOKENS,
     attention_walkthrough,
     explain_attention,
+    model_input,
     row_entropy,
     tokenize_for_display,
 )
@@ -136,3 +137,15 @@ def test_demo_models(name, text):
         expected = model(torch.tensor([expected_ids]), return_attention=True).attentions[layer][0].numpy()
     np.testing.assert_allclose(walk.weights, expected, atol=1e-5)
     assert walk.weights.shape == (model.config.n_heads, len(expected_ids), len(expected_ids))
+
+
+def test_model_input_checks_the_layer_and_the_length():
+    """One check for the walkthrough, the block view and the heads: ids that fit, a layer that exists."""
+    model = make_model(context_len=16, n_layers=2)
+    assert model_input(model, [1, 2, 3], layer=1).tolist() == [[1, 2, 3]]
+    assert model_input(model, random_ids(16)).shape == (1, 16)  # no layer: only the length is checked
+    for ids, layer in (([1, 2], 2), ([1, 2], -1), ([], 0), (random_ids(17), 0)):
+        with pytest.raises(ValueError):
+            model_input(model, ids, layer)
+    with pytest.raises(ValueError):
+        attention_walkthrough(model, [1, 2], layer=2)

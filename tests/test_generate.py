@@ -5,6 +5,7 @@ import torch
 
 from tests.helpers import make_model
 from tinylm import SamplingSettings, TinyLMError, distribution_stages, generate, generate_text
+from tinylm.generate import repeated_share, window_start
 from tinylm.tokenizers import CharTokenizer
 
 POSITIONS = ["sinusoidal", "learned", "rope", "none"]
@@ -146,3 +147,58 @@ def test_inverse_cdf_sampling_follows_the_probabilities():
     frequencies = counts / counts.sum()
     assert counts[1] == 0 and counts[4] == 0  # zero-probability tokens are never drawn
     assert torch.allclose(frequencies, probs, atol=0.015)
+
+
+def window_by_the_rule(context_len: int, prompt_length: int, n_generated: int) -> int:
+    """The window rule as the module docstring states it, one appended token at a time."""
+    start = max(0, prompt_length - context_len)
+    for length in range(prompt_length + 1, prompt_length + n_generated + 1):
+        if length - start > context_len:  # the text no longer fits: keep the newest half context
+            start = length - max(1, context_len // 2)
+    return start
+
+
+def test_window_start_is_the_rule_in_closed_form():
+    for context_len in range(1, 19):
+        for prompt_length in range(1, 45):
+            for n_generated in range(0, 60):
+                expected = window_by_the_rule(context_len, prompt_length, n_generated)
+                assert window_start(context_len, prompt_length, n_generated) == expected
+    assert window_start(16, 40) == 24  # a long prompt: its last 16 tokens
+    assert window_start(16, 5, 11) == 0  # 16 tokens: still fits
+    assert window_start(16, 5, 12) == 9  # 17 tokens: the window jumps to the newest 8
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_generate_feeds_the_model_exactly_the_window(use_cache):
+    """What the model is given at each step: without the cache the whole window, with it the window
+    after a jump and otherwise the one new token at its position in the window."""
+    model = make_model()  # context 16
+    calls: list[tuple[int, int]] = []
+    forward = model.forward
+
+    def recording(idx, *args, start_pos=0, **kwargs):
+        calls.append((idx.shape[1], start_pos))
+        return forward(idx, *args, start_pos=start_pos, **kwargs)
+
+    model.forward = recording
+    prompt, settings = [1, 2, 3, 4, 5], SamplingSettings(seed=3, max_new_tokens=40)
+    ids_of(model, prompt, settings, use_cache)
+    expected = []
+    for n in range(40):  # the last token is not fed back
+        start, length = window_start(16, len(prompt), n), len(prompt) + n
+        jumped = n > 0 and start != window_start(16, len(prompt), n - 1)
+        if use_cache and n > 0 and not jumped:
+            expected.append((1, length - 1 - start))
+        else:
+            expected.append((length - start, 0))
+    assert calls == expected
+
+
+def test_repeated_share():
+    assert repeated_share([1, 2, 3, 4, 5, 6, 7]) == 0.0
+    assert repeated_share([1, 2, 3]) == 0.0  # shorter than one run of 4
+    assert repeated_share([7] * 10) == pytest.approx(6 / 7)  # 7 runs of 4, all "7 7 7 7": 6 repeat the first
+    loop = [1, 2, 3] * 4  # 12 tokens, 9 runs, 3 different ones
+    assert repeated_share(loop) == pytest.approx(6 / 9)
+    assert repeated_share(loop, n=2) == pytest.approx(8 / 11)

@@ -8,22 +8,11 @@ import threading
 import numpy as np
 import torch
 
+from tests.helpers import SMALL_RUN
 from tinylm.checkpoint import parse_checkpoint
 from tinylm.job import TrainingJob
-from tinylm.plan import RunSpec
 
-SMALL = RunSpec(
-    n_layers=1,
-    n_heads=2,
-    d_model=32,
-    context_len=16,
-    batch_size=8,
-    learning_rate=1e-2,
-    warmup_steps=5,
-    budget="steps",
-    max_steps=40,
-    sample_every=20,
-)
+SMALL = SMALL_RUN.with_settings(max_steps=40, sample_every=20)
 
 
 def test_events_tell_the_whole_run_in_order_and_every_eval_publishes_a_model():

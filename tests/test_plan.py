@@ -7,6 +7,7 @@ from dataclasses import fields
 
 import pytest
 
+from tests.helpers import SMALL_RUN
 from tinylm.cli import build_parser, spec_from_args
 from tinylm.config import LIMITS, ModelConfig, count_parameters, estimate_training_memory_bytes
 from tinylm.errors import TinyLMError
@@ -28,20 +29,7 @@ from tinylm.presets import PRESETS, RECOMMENDED
 from tinylm.tokenizers import MAX_VOCAB_SIZE, MIN_VOCAB_SIZE
 from tinylm.train import TRAIN_LIMITS, TrainConfig
 
-# A model small enough that a hundred steps take well under a second on one busy core.
-SMALL = RunSpec(
-    corpus="stories-en",
-    n_layers=1,
-    n_heads=2,
-    d_model=32,
-    context_len=16,
-    batch_size=8,
-    learning_rate=1e-2,
-    warmup_steps=5,
-    budget="steps",
-    max_steps=60,
-    sample_every=30,
-)
+SMALL = SMALL_RUN
 
 
 def test_a_spec_holds_every_model_and_training_setting_under_the_library_s_own_names():

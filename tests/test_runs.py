@@ -14,32 +14,19 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import SMALL_RUN
 from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint, read_checkpoint_zip, save_checkpoint
 from tinylm.corpora import generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.job import PROBE_TOKENS
 from tinylm.model import TinyLM
-from tinylm.plan import RunSpec
 from tinylm.tokenizers import CharTokenizer
 from tinylm.train import evaluate_loss
 from ui.runs import JobManager, Limits, new_run_id, valid_run_id
 from ui.runs.backend import ThreadBackend
 
-# A model small enough that a hundred steps take well under a second on one busy core.
-SMALL = RunSpec(
-    corpus="stories-en",
-    n_layers=1,
-    n_heads=2,
-    d_model=32,
-    context_len=16,
-    batch_size=8,
-    learning_rate=1e-2,
-    warmup_steps=5,
-    budget="steps",
-    max_steps=60,
-    sample_every=30,
-)
+SMALL = SMALL_RUN
 LONG = SMALL.with_settings(budget="time", time_budget=120.0)
 
 

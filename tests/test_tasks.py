@@ -4,7 +4,7 @@ high exact-match accuracy on held-out questions (never seen in training), for ev
 Each task trains its own small model for one to four thousand steps with one torch thread. The four
 trainings run two at a time in separate processes, one per core: a model this small gains little from
 a second thread, so two one-thread trainings side by side take about half the time of running them one
-after the other. The exact-match metric itself is tested in test_corpora.py.
+after the other. The exact-match metric itself is tested in test_task_generators.py.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tinylm.corpora import TASKS, evaluate_task
 from tinylm.presets import PRESETS, RECOMMENDED
+from tinylm.tasks import TASKS, evaluate_task
 from tinylm.train import Trainer, greedy_completer
 
 HIGH = 0.8  # exact match on 200 held-out questions; the measured values are in tinylm/presets.py

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -17,7 +18,9 @@ from hypothesis import strategies as st
 
 from tinylm.errors import TinyLMError
 from tinylm.tokenizers import (
+    MAX_CHARS,
     MAX_CHUNK_CHARS,
+    MAX_TOKEN_BYTES,
     UNKNOWN_CHAR,
     BPETokenizer,
     CharTokenizer,
@@ -223,6 +226,10 @@ def test_char_to_dict_round_trip() -> None:
         {"kind": "char", "chars": ["\ud800"]},
         {"kind": "char", "chars": ["a"], "version": 99},
         {"kind": "bpe", "chars": ["a"]},
+        {
+            "kind": "char",
+            "chars": [chr(0x4E00 + i) for i in range(MAX_CHARS + 1)],
+        },  # more than a config allows
     ],
 )
 def test_char_from_dict_rejects_malformed(d: object) -> None:
@@ -520,6 +527,7 @@ def test_bpe_to_dict_round_trip(bpe: BPETokenizer, mixed_text: str) -> None:
         {"kind": "bpe", "merges": [[97, 98]], "merge_counts": [-1]},
         {"kind": "bpe", "merges": [[97, 98]], "merge_counts": "3"},
         {"kind": "bpe", "merges": [[97, 98]], "version": "1"},
+        {"kind": "bpe", "merges": [[97, 98]], "merge_counts": [2**64]},
     ],
 )
 def test_bpe_from_dict_rejects_malformed(d: object) -> None:
@@ -536,3 +544,50 @@ def test_tokenizer_from_dict_dispatches_on_kind(bpe: BPETokenizer) -> None:
     with pytest.raises(TinyLMError) as info:
         BPETokenizer.from_dict(char.to_dict())
     assert info.value.code == "bad_tokenizer"
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: sizes bounded before anything is built
+# ---------------------------------------------------------------------------------------------
+
+
+def test_bpe_self_merges_are_refused_before_any_token_is_built() -> None:
+    # Each merge joins the previous token with itself: 40 merges describe a token of 2**40 bytes, which
+    # the constructor would build (and decode / merge_table show). The lengths are added up first.
+    merges = [[97, 97]] + [[256 + i, 256 + i] for i in range(39)]
+    started = time.process_time()
+    with pytest.raises(TinyLMError) as info:
+        tokenizer_from_dict({"kind": "bpe", "merges": merges})
+    assert time.process_time() - started < 1.0
+    assert info.value.code == "bad_tokenizer"
+    assert f"at most {MAX_TOKEN_BYTES}" in info.value.params["detail"]
+    assert "merge 8 " in info.value.params["detail"]  # 2**9 = 512 bytes: the first one too long
+
+
+def test_the_longest_tokens_training_makes_still_load() -> None:
+    # Chunks of MAX_CHUNK_CHARS four-byte characters (emoji) give the longest tokens training can make.
+    text = ("\U0001f600" * MAX_CHUNK_CHARS + "\n") * 20
+    tok = BPETokenizer.train(text, vocab_size=300)
+    assert max(len(tok.token_bytes(i)) for i in range(tok.vocab_size)) == MAX_TOKEN_BYTES
+    again = tokenizer_from_dict(json.loads(json.dumps(tok.to_dict())))
+    assert again.decode(again.encode(text)) == text
+
+
+def test_bpe_merges_may_build_long_tokens_up_to_the_bound() -> None:
+    # A chain that stays within the bound loads; one byte more does not.
+    merges = [[97, 97]] + [[256 + i, 97] for i in range(MAX_TOKEN_BYTES - 2)]
+    tok = BPETokenizer.from_dict({"kind": "bpe", "merges": merges})
+    assert len(tok.token_bytes(tok.vocab_size - 1)) == MAX_TOKEN_BYTES
+    with pytest.raises(TinyLMError):
+        BPETokenizer.from_dict({"kind": "bpe", "merges": [*merges, [tok.vocab_size - 1, 97]]})
+
+
+def test_error_messages_about_loaded_values_stay_short() -> None:
+    huge = ["x" * 1_000_000] * 1000
+    for d in ({"kind": "bpe", "merges": [], "version": huge}, {"kind": huge}, {"kind": "char", "chars": []}):
+        d = {**d}
+        if d.get("kind") == "char":
+            d["version"] = "v" * 1_000_000
+        with pytest.raises(TinyLMError) as info:
+            tokenizer_from_dict(d)
+        assert len(info.value.message) < 300

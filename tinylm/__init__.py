@@ -4,8 +4,10 @@
     model = TinyLM(ModelConfig(vocab_size=V, context_len=T, d_model=D, n_layers=L, n_heads=H))
     out = model(idx, targets=None, return_attention=True)   # out.logits, out.loss, out.attentions
 
-Modules, one idea each: config, positional, model, tokenizers, corpora, data, train, generate,
-checkpoint, introspect (what the app shows), fast (speed tricks), bench, cli.
+Modules, one idea each: config, positional, model, tokenizers, corpora (the built-in corpora: tasks,
+stories with stories_en and stories_zh), data, train, generate, checkpoint, presets, errors, fast
+(speed tricks), bench and baselines (speed comparisons), cli; explain/ (what the app shows: attention,
+block, embeddings, heads, positions).
 """
 
 from tinylm.checkpoint import Checkpoint, load_checkpoint, read_checkpoint, save_checkpoint

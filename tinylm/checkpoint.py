@@ -7,8 +7,26 @@ A checkpoint is a directory (or, for downloads and uploads, a .zip of that direc
     tinylm.json         {"format": "tinylm-checkpoint", "version": 1, "config": {...},
                          "tokenizer": {...}, "history": {...}, "meta": {...}}
 
-Everything read is validated: sizes capped, JSON structure checked, every tensor name, shape and
-dtype compared with what the config says. Anything else gives TinyLMError("bad_checkpoint").
+Uploaded files come from anyone, so reading one is bounded before it costs memory or time, and
+anything that is not a sane checkpoint gives TinyLMError("bad_checkpoint") — nothing else:
+
+* the zip: at most MAX_ZIP_BYTES, at most MAX_ZIP_ENTRIES entries (counted on the raw bytes before
+  zipfile parses its directory), exactly the two files under their exact names, not encrypted,
+  stored or deflate-compressed only. Each entry is inflated by a streaming read that stops one byte
+  past its declared size (never trusting that size: the size, then the CRC, must match what came
+  out), so a zip bomb costs at most the declared size, itself capped.
+* the JSON (tinylm.json and the safetensors header): UTF-8, nested at most MAX_JSON_DEPTH levels
+  and holding at most MAX_JSON_VALUES values — both counted by a vectorised scan of the bytes
+  *before* json parses them (``json_extent``), so deep nesting cannot reach Python's recursion
+  limit and the parsed objects stay within a small multiple of the file's size. Integers of more
+  than 4300 digits (Python's own limit), floats that are not finite, NaN / Infinity literals are
+  refused while parsing; the cleaning below keeps only numbers within 64 bits.
+* the config: known keys of the right types; the tokenizer: checked by tokenizer_from_dict, which
+  bounds the vocabulary's bytes from the merges alone before building anything.
+* the weights: the safetensors header is checked against the config (names, float32, shapes,
+  offsets that tile the data exactly) before the tensors are read; NaN / Inf weights are refused.
+* meta and history are reduced to the fields we know, each type-checked and length-capped
+  (``clean_meta``, ``clean_history``): that, and only that, is kept, cached and shown.
 """
 
 from __future__ import annotations
@@ -16,11 +34,18 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
+import reprlib
+import struct
+import sys
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as load_safetensors_bytes
@@ -30,13 +55,32 @@ from tinylm.config import ModelConfig
 from tinylm.errors import TinyLMError
 from tinylm.model import TinyLM
 from tinylm.tokenizers import Tokenizer, tokenizer_from_dict
+from tinylm.train import TrainConfig
 
 WEIGHTS_FILE = "model.safetensors"
 META_FILE = "tinylm.json"
 FORMAT_NAME = "tinylm-checkpoint"
 FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 64_000_000  # the largest allowed model (10 M parameters, fp32) is 40 MB
-MAX_META_BYTES = 16_000_000
+# A run of the app logs at most ~2000 rows per curve (a few hundred KB of JSON); a 200 000-step CLI run at
+# the default log interval about 3 MB. Parsed JSON takes up to ~10x its size in Python objects.
+MAX_META_BYTES = 8_000_000
+MAX_ZIP_BYTES = MAX_CHECKPOINT_BYTES + MAX_META_BYTES
+MAX_ZIP_ENTRIES = 16  # ours have 2; zipfile keeps an object per entry of its directory
+MAX_HEADER_BYTES = 1_000_000  # the safetensors header of the largest model is ~20 KB
+MAX_JSON_DEPTH = 8  # ours nest 4 deep (document > history > "train" > row)
+MAX_JSON_VALUES = 1_000_000  # containers + separators
+MAX_JSON_INT_DIGITS = 24  # when Python's own limit on integer digits is lifted (see _int_parser)
+_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_INFLATE_CHUNK = 1 << 16  # compressed bytes handed to zlib at a time
+_SCAN_CHUNK = 1 << 18  # bytes scanned at a time by json_extent (bounds its numpy temporaries)
+
+# What meta and history keep (see clean_meta / clean_history).
+MAX_NAME_CHARS = 100
+MAX_SAMPLE_CHARS = 2_000
+MAX_SAMPLES = 200
+MAX_HISTORY_ROWS = 10_000  # per curve; more are thinned evenly (first and last kept)
+HISTORY_WIDTHS = {"train": 3, "val": 3, "learning_rate": 2, "tokens_per_sec": 2, "accuracy": 2}
 
 
 @dataclass
@@ -51,6 +95,22 @@ class Checkpoint:
 
 def _bad(detail: str) -> TinyLMError:
     return TinyLMError("bad_checkpoint", f"not a valid TinyLM checkpoint: {detail}", detail=detail)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 30
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = 3
+_SHORT.maxlevel = 2
+
+
+def _short(value: Any) -> str:
+    """A value from an uploaded file inside an error message: its repr, cut short (cheap for any size)."""
+    return _SHORT.repr(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------------
 
 
 def _weights(model: TinyLM) -> dict[str, torch.Tensor]:
@@ -128,22 +188,338 @@ def checkpoint_zip_bytes(
     return buffer.getvalue()
 
 
+# --------------------------------------------------------------------------------------------------
+# Bounded JSON
+# --------------------------------------------------------------------------------------------------
+
+
+def json_extent(data: bytes) -> tuple[int, int]:
+    """(deepest nesting, number of values) of JSON text, counted on the bytes without parsing them.
+
+    Brackets inside strings do not count: a quote opens or closes a string unless an odd number of
+    backslashes precedes it. Values are counted as containers plus commas outside strings. For valid
+    JSON both numbers are exact; for invalid JSON the depth is at least what a parser reaches before it
+    stops at the first error (everything before that point is valid, and counted exactly), so the
+    depth bounds Python's recursive json parser either way. numpy does the work, _SCAN_CHUNK bytes at
+    a time (~0.1 s for 8 MB), carrying the depth, "inside a string" and the trailing backslash run
+    over from one chunk to the next.
+    """
+    depth = deepest = values = 0
+    inside_string = False
+    backslashes = 0  # the run of backslashes that ended the previous chunk
+    for start in range(0, len(data), _SCAN_CHUNK):
+        chunk = np.frombuffer(data, np.uint8, count=min(_SCAN_CHUNK, len(data) - start), offset=start)
+        index = np.arange(len(chunk), dtype=np.int32)
+        last_other = np.where(chunk == 0x5C, -1, index)  # the latest position that is not a backslash
+        np.maximum.accumulate(last_other, out=last_other)
+        run_before = np.empty(len(chunk), np.int32)  # backslashes right before each position
+        run_before[0] = backslashes
+        run_before[1:] = index[:-1] - last_other[:-1] + np.where(last_other[:-1] < 0, backslashes, 0)
+        quotes = (chunk == 0x22) & (run_before % 2 == 0)
+        in_string = (np.cumsum(quotes, dtype=np.int32) + inside_string) % 2 == 1
+        outside = ~in_string
+        opens = outside & ((chunk == 0x5B) | (chunk == 0x7B))
+        closes = outside & ((chunk == 0x5D) | (chunk == 0x7D))
+        level = depth + np.cumsum(opens.astype(np.int8) - closes.astype(np.int8), dtype=np.int32)
+        deepest = max(deepest, int(level.max()))
+        depth = int(level[-1])
+        values += int(np.count_nonzero(opens)) + int(np.count_nonzero(outside & (chunk == 0x2C)))
+        inside_string = bool(in_string[-1])
+        tail = len(chunk) - 1 - int(last_other[-1])
+        backslashes = tail + (backslashes if last_other[-1] < 0 else 0)
+    return deepest, values
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise ValueError("an integer with too many digits")
+    return int(text)
+
+
+def _int_parser() -> Callable[[str], int] | None:
+    """Python refuses to read integers of more than sys.get_int_max_str_digits() digits (4300 unless
+    lifted), which bounds their cost; only when that limit is lifted (0) or raised is each integer
+    checked here (a Python call per integer doubles the parse time)."""
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    return None if 0 < limit <= 5000 else _bounded_int
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number too large for a float")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes, what: str) -> Any:
+    """Parse untrusted JSON bytes within the bounds above, or raise bad_checkpoint naming ``what``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad(f"{what} is not valid JSON (not UTF-8)") from None
+    depth, values = json_extent(data)
+    if depth > MAX_JSON_DEPTH:
+        raise _bad(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep")
+    if values > MAX_JSON_VALUES:
+        raise _bad(f"{what} holds more than {MAX_JSON_VALUES:,} values")
+    try:
+        return json.loads(
+            text, parse_int=_int_parser(), parse_float=_finite_float, parse_constant=_no_constant
+        )
+    except (ValueError, RecursionError):  # json.JSONDecodeError is a ValueError
+        raise _bad(f"{what} is not valid JSON") from None
+
+
+# --------------------------------------------------------------------------------------------------
+# Meta and history: only known fields, type-checked and length-capped
+# --------------------------------------------------------------------------------------------------
+
+_DROP = object()
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _utf8(text: str) -> str:
+    """The text with lone surrogates (JSON can spell them, "\\ud800") replaced: it can be stored again."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _line(limit: int) -> Callable[[Any], Any]:
+    """A one-line text of at most ``limit`` characters (control characters removed)."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return _DROP
+        return _utf8(_CONTROL.sub("", value[: 4 * limit]))[:limit]
+
+    return check
+
+
+def _word(pattern: str) -> Callable[[Any], Any]:
+    compiled = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        return value if isinstance(value, str) and compiled.fullmatch(value) else _DROP
+
+    return check
+
+
+_INT_LIMIT = 2**63
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (not a bool; ints within 64 bits, so float() of them cannot overflow)."""
+    kind = type(value)  # the exact types first: this runs for every number of a history
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:
+        return -_INT_LIMIT <= value < _INT_LIMIT
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return _is_number(float(value) if isinstance(value, float) else int(value))  # e.g. numpy.float64
+
+
+def _number(low: float, high: float, integer: bool = False, nullable: bool = False) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        if value is None:
+            return None if nullable else _DROP
+        if not _is_number(value) or (integer and not isinstance(value, int)) or not low <= value <= high:
+            return _DROP
+        return value
+
+    return check
+
+
+_TRAIN_CONFIG_KEYS = tuple(f.name for f in fields(TrainConfig))
+
+
+def _train_config(value: Any) -> Any:
+    """The training settings a run used: TrainConfig's keys with plain scalar values."""
+    if not isinstance(value, dict):
+        return _DROP
+    clean = {}
+    for key in _TRAIN_CONFIG_KEYS:
+        if key not in value:
+            continue
+        item = value[key]
+        if item is None or isinstance(item, bool) or _is_number(item):
+            clean[key] = item
+        elif isinstance(item, str):
+            clean[key] = _line(32)(item)
+    return clean
+
+
+# The meta fields TinyLM writes (tinylm.cli cmd_train, ui.jobs) and what each may hold.
+META_FIELDS: dict[str, Callable[[Any], Any]] = {
+    "name": _line(MAX_NAME_CHARS),
+    "corpus": _line(MAX_NAME_CHARS),
+    "created": _line(40),  # ISO 8601 time
+    "state": _word(r"[a-z_]{1,20}"),  # done, stopped, failed, ...
+    "run_id": _word(r"[A-Za-z0-9_-]{1,64}"),
+    "tinylm_version": _line(32),
+    "steps": _number(0, 10**9, integer=True),
+    "val_loss": _number(0.0, 1e6, nullable=True),
+    "accuracy": _number(0.0, 1.0, nullable=True),
+    "wall_seconds": _number(0.0, 1e8),
+    "train_config": _train_config,
+}
+
+
+def clean_meta(meta: Any) -> dict[str, Any]:
+    """Only the META_FIELDS, each type-checked and capped; anything else (or anything malformed) is dropped.
+
+    Meta comes from uploaded files and is kept in memory, cached, written back and shown on every page:
+    what is kept is at most a few KB whatever the file held.
+    """
+    if not isinstance(meta, dict):
+        return {}
+    clean = {}
+    for key, check in META_FIELDS.items():
+        if key in meta:
+            value = check(meta[key])
+            if value is not _DROP:
+                clean[key] = value
+    return clean
+
+
+def _thin(rows: list, limit: int) -> list:
+    """At most ``limit`` rows, evenly spread, the first and the last always kept."""
+    if len(rows) <= limit:
+        return rows
+    step = (len(rows) - 1) / (limit - 1)
+    return [rows[round(i * step)] for i in range(limit)]
+
+
+def clean_history(history: Any) -> dict[str, list]:
+    """The training curves (HISTORY_WIDTHS: rows of that many finite numbers, at most MAX_HISTORY_ROWS
+    each) and the generated samples ([step, text], at most MAX_SAMPLES of MAX_SAMPLE_CHARS characters).
+    Malformed rows are dropped (a diverged run stores its NaN loss as null); unknown keys too."""
+    if not isinstance(history, dict):
+        return {}
+    clean: dict[str, list] = {}
+    for key, width in HISTORY_WIDTHS.items():
+        rows = history.get(key)
+        if isinstance(rows, list):
+            good = [
+                list(row)
+                for row in rows
+                if isinstance(row, (list, tuple)) and len(row) == width and all(map(_is_number, row))
+            ]
+            clean[key] = _thin(good, MAX_HISTORY_ROWS)
+    samples = history.get("samples")
+    if isinstance(samples, list):
+        good = [
+            [row[0], _utf8(row[1][:MAX_SAMPLE_CHARS])]
+            for row in samples
+            if isinstance(row, (list, tuple))
+            and len(row) == 2
+            and _is_number(row[0])
+            and isinstance(row[0], int)
+            and isinstance(row[1], str)
+        ]
+        clean["samples"] = _thin(good, MAX_SAMPLES)
+    return clean
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------------
+
+
+def _model_config(data: Any) -> ModelConfig:
+    """ModelConfig.from_dict, after checking each known key's type (so no odd value reaches validation)."""
+    if not isinstance(data, dict):
+        raise _bad("the model config is not a JSON object")
+    known = {f.name: f.type for f in fields(ModelConfig)}
+    unknown = sorted(key for key in data if key not in known)
+    if unknown:
+        raise _bad(f"unknown config keys: {_short(unknown)}")
+    for key, value in data.items():
+        kind = str(known[key])
+        if kind == "bool":
+            ok = isinstance(value, bool)
+        elif kind == "str":
+            ok = isinstance(value, str) and len(value) <= 32
+        elif kind in ("int", "int | None"):
+            ok = (value is None and kind != "int") or (isinstance(value, int) and _is_number(value))
+        elif kind == "float":
+            ok = _is_number(value)
+        else:  # a new field of another type: ModelConfig checks it
+            ok = True
+        if not ok:
+            raise _bad(f"config {key} has the wrong type ({_short(value)})")
+    try:
+        return ModelConfig.from_dict(data)
+    except TinyLMError as exc:
+        if exc.code == "bad_checkpoint":
+            raise
+        raise _bad(f"bad model config: {exc.message[:200]}") from None
+
+
+def _check_weights_header(weights: bytes, expected: dict[str, torch.Tensor]) -> None:
+    """The safetensors header, checked against the config before any tensor is read: the same names,
+    float32, the expected shapes, and byte ranges that tile the data exactly."""
+    if len(weights) < 8:
+        raise _bad(f"{WEIGHTS_FILE} is not a safetensors file (too short)")
+    length = int.from_bytes(weights[:8], "little")
+    if length > min(MAX_HEADER_BYTES, len(weights) - 8):
+        raise _bad(f"{WEIGHTS_FILE} is not a safetensors file (its header size is wrong)")
+    header = parse_json(weights[8 : 8 + length], f"the header of {WEIGHTS_FILE}")
+    if not isinstance(header, dict):
+        raise _bad(f"{WEIGHTS_FILE} is not a safetensors file (its header is not a JSON object)")
+    header.pop("__metadata__", None)
+    missing = sorted(set(expected) - set(header))
+    unexpected = sorted(set(header) - set(expected))
+    if missing or unexpected:
+        raise _bad(
+            f"tensor names do not match the config (missing: {_short(missing)}, "
+            f"unexpected: {_short(unexpected)})"
+        )
+    spans = []
+    for name, entry in header.items():
+        shape = list(expected[name].shape)
+        if not isinstance(entry, dict) or entry.get("dtype") != "F32":
+            raise _bad(f"{name} is not stored as float32")
+        if entry.get("shape") != shape:
+            raise _bad(f"{name} has shape {_short(entry.get('shape'))}, the config needs {tuple(shape)}")
+        offsets = entry.get("data_offsets")
+        if (
+            not isinstance(offsets, list)
+            or len(offsets) != 2
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in offsets)
+            or offsets[1] - offsets[0] != 4 * math.prod(shape)
+        ):
+            raise _bad(f"{name} has wrong data offsets")
+        spans.append((offsets[0], offsets[1]))
+    position = 0
+    for begin, end in sorted(spans):
+        if begin != position:
+            raise _bad(f"the tensors in {WEIGHTS_FILE} overlap or leave gaps")
+        position = end
+    if position != len(weights) - 8 - length:
+        raise _bad(f"{WEIGHTS_FILE} is not the size its header says")
+
+
 def parse_checkpoint(weights: bytes, meta_json: bytes) -> Checkpoint:
-    """Validate and build a Checkpoint from the two files' bytes."""
+    """Validate and build a Checkpoint from the two files' bytes (meta and history cleaned)."""
     if len(weights) > MAX_CHECKPOINT_BYTES:
         raise _bad(f"{WEIGHTS_FILE} is larger than {MAX_CHECKPOINT_BYTES // 1_000_000} MB")
     if len(meta_json) > MAX_META_BYTES:
         raise _bad(f"{META_FILE} is larger than {MAX_META_BYTES // 1_000_000} MB")
-    try:
-        document = json.loads(meta_json.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise _bad(f"{META_FILE} is not valid JSON") from None
+    document = parse_json(meta_json, META_FILE)
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise _bad(f"{META_FILE} does not describe a TinyLM checkpoint")
-    if document.get("version") != FORMAT_VERSION:
-        raise _bad(f"unsupported checkpoint version {document.get('version')!r}")
-    config = ModelConfig.from_dict(document.get("config"))
-    tokenizer = tokenizer_from_dict(document.get("tokenizer"))
+    version = document.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version != FORMAT_VERSION:
+        raise _bad(f"unsupported checkpoint version {_short(version)}")
+    config = _model_config(document.get("config"))
+    try:
+        tokenizer = tokenizer_from_dict(document.get("tokenizer"))
+    except TinyLMError as exc:
+        raise _bad(f"bad tokenizer: {str(exc.params.get('detail', exc.message))[:200]}") from None
     if tokenizer.vocab_size != config.vocab_size:
         raise _bad(
             f"the tokenizer has {tokenizer.vocab_size} tokens but the model expects {config.vocab_size}"
@@ -151,24 +527,18 @@ def parse_checkpoint(weights: bytes, meta_json: bytes) -> Checkpoint:
     history, meta = document.get("history", {}), document.get("meta", {})
     if not isinstance(history, dict) or not isinstance(meta, dict):
         raise _bad("history and meta must be JSON objects")
+    history, meta = clean_history(history), clean_meta(meta)
+    del document  # the rest of the raw JSON is not kept
+    model = TinyLM(config)  # bounded: the config allows at most 10 M parameters
+    expected = _weights(model)
+    _check_weights_header(weights, expected)
     try:
         tensors = load_safetensors_bytes(weights)
     except (SafetensorError, ValueError, RuntimeError, OSError) as exc:
         raise _bad(f"{WEIGHTS_FILE} is not a safetensors file ({str(exc)[:120]})") from None
-    model = TinyLM(config)
-    expected = _weights(model)
-    missing, unexpected = sorted(set(expected) - set(tensors)), sorted(set(tensors) - set(expected))
-    if missing or unexpected:
-        raise _bad(
-            f"tensor names do not match the config (missing: {missing[:5]}, unexpected: {unexpected[:5]})"
-        )
     for name, tensor in tensors.items():
-        if tensor.shape != expected[name].shape:
-            raise _bad(
-                f"{name} has shape {tuple(tensor.shape)}, the config needs {tuple(expected[name].shape)}"
-            )
-        if tensor.dtype != torch.float32:
-            raise _bad(f"{name} has dtype {tensor.dtype}, expected float32")
+        if tensor.shape != expected[name].shape or tensor.dtype != torch.float32:
+            raise _bad(f"{name} does not match the config")  # checked in the header already
         if not torch.isfinite(tensor).all():
             raise _bad(f"{name} contains NaN or infinite values")
     model.load_state_dict(tensors, strict=False)  # only the tied lm_head.weight is absent, checked above
@@ -180,7 +550,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     """Load a checkpoint directory (or a .zip file) written by save_checkpoint / checkpoint_zip_bytes."""
     path = Path(path)
     if path.is_file():
-        if path.stat().st_size > MAX_CHECKPOINT_BYTES + MAX_META_BYTES:
+        if path.stat().st_size > MAX_ZIP_BYTES:
             raise _bad("the file is too large")
         return read_checkpoint_zip(path.read_bytes())
     if not path.is_dir():
@@ -196,30 +566,98 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     return parse_checkpoint(files[WEIGHTS_FILE], files[META_FILE])
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # a zip entry's local header (as zipfile reads it)
+
+
+def _entry_bytes(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """One zip entry, inflated by a streaming read that never produces more than its declared size + 1
+    byte (the declared size itself capped at ``limit``); the size and the CRC must then match."""
+    name = info.filename
+    if info.flag_bits & 0x1:
+        raise _bad(f"{name} is encrypted")
+    if info.compress_type not in _ZIP_METHODS:
+        raise _bad(f"{name} uses an unsupported compression; only stored and deflate zips are accepted")
+    if info.file_size > limit:
+        raise _bad(f"{name} is larger than {limit // 1_000_000} MB")
+    offset = info.header_offset
+    header = data[offset : offset + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size:
+        raise _bad("the zip is damaged")
+    fields_ = _LOCAL_HEADER.unpack(header)
+    signature, name_length, extra_length = fields_[0], fields_[10], fields_[11]
+    start = offset + _LOCAL_HEADER.size
+    if signature != b"PK\x03\x04" or data[start : start + name_length] != name.encode("ascii"):
+        raise _bad("the zip is damaged")
+    start += name_length + extra_length
+    raw = memoryview(data)[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise _bad("the zip is damaged (truncated)")
+    if info.compress_type == zipfile.ZIP_STORED:
+        content = bytes(raw[: info.file_size + 1])
+    else:
+        content = _inflate(raw, info.file_size)
+    if len(content) != info.file_size:
+        raise _bad(f"{name} is not the size the zip says")
+    if zlib.crc32(content) != info.CRC:
+        raise _bad("the zip is damaged (CRC mismatch)")
+    return content
+
+
+def _inflate(raw: memoryview, size: int) -> bytes:
+    """Raw deflate data -> at most size + 1 bytes. Each call to zlib either uses up the input it was
+    given or stops at the output limit, so the loop ends after len(raw) / _INFLATE_CHUNK + 2 calls."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    out = io.BytesIO()
+    produced, position = 0, 0
+    pending: bytes | memoryview = b""
+    try:
+        while produced <= size:
+            if not pending:
+                if position >= len(raw):
+                    break
+                pending = raw[position : position + _INFLATE_CHUNK]
+                position += len(pending)
+            piece = inflater.decompress(pending, size + 1 - produced)  # max_length >= 1 (0 = unlimited)
+            pending = inflater.unconsumed_tail
+            produced += out.write(piece)
+            if inflater.eof:
+                break
+    except zlib.error:
+        raise _bad("the zip is damaged (corrupt compressed data)") from None
+    return out.getvalue()
+
+
 def read_checkpoint_zip(data: bytes) -> Checkpoint:
     """Load an uploaded .zip checkpoint. Only the two expected files are accepted (a torch .pt file is
     also a zip, holding a pickle; it is refused here without ever being unpickled)."""
-    if len(data) > MAX_CHECKPOINT_BYTES + MAX_META_BYTES:
+    data = bytes(data)
+    if len(data) > MAX_ZIP_BYTES:
         raise _bad("the file is too large")
+    expected_names = f"expected exactly {WEIGHTS_FILE} and {META_FILE} in the zip"
+    # Every entry zipfile reads from the central directory starts with this signature, at its own place.
+    if data.count(b"PK\x01\x02") > MAX_ZIP_ENTRIES:
+        raise _bad(f"{expected_names}, found more than {MAX_ZIP_ENTRIES} entries")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,  # includes UnicodeDecodeError (a name flagged UTF-8 that is not)
+        OSError,
+        EOFError,
+        struct.error,
+        NotImplementedError,
+        OverflowError,
+    ):
         raise _bad("the file is not a .zip made by TinyLM Lab") from None
-    with archive:
-        infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
-        if set(infos) != {WEIGHTS_FILE, META_FILE}:
-            raise _bad(
-                f"expected exactly {WEIGHTS_FILE} and {META_FILE} in the zip, found {sorted(infos)[:5]}"
-            )
-        if (
-            infos[WEIGHTS_FILE].file_size > MAX_CHECKPOINT_BYTES
-            or infos[META_FILE].file_size > MAX_META_BYTES
-        ):
-            raise _bad("a file in the zip is too large")
-        try:
-            weights, meta = archive.read(WEIGHTS_FILE), archive.read(META_FILE)
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
-            raise _bad("the zip is damaged") from None
+    files = [info for info in entries if not info.is_dir()]
+    names = sorted(info.filename for info in files)
+    if names != sorted([WEIGHTS_FILE, META_FILE]) or any(i.orig_filename != i.filename for i in files):
+        raise _bad(f"{expected_names}, found {_short([i.orig_filename for i in files])}")
+    by_name = {info.filename: info for info in files}
+    meta = _entry_bytes(data, by_name[META_FILE], MAX_META_BYTES)
+    weights = _entry_bytes(data, by_name[WEIGHTS_FILE], MAX_CHECKPOINT_BYTES)
     return parse_checkpoint(weights, meta)
 
 

@@ -21,13 +21,14 @@ import torch
 from tinylm import __version__
 from tinylm.checkpoint import read_checkpoint, save_checkpoint
 from tinylm.config import POSITIONAL_ENCODINGS
-from tinylm.corpora import BUILTIN_CORPORA, TASKS
+from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.data import load_text, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS, use_threads
 from tinylm.generate import SamplingSettings, generate
 from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
 from tinylm.presets import DEFAULT_PRESET, PRESETS
+from tinylm.tasks import TASKS
 from tinylm.train import Trainer, TrainEvent, evaluate_loss
 
 
@@ -250,7 +251,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "unknown_chars": len(unknown),
     }
     if args.corpus in TASKS:
-        from tinylm.corpora import evaluate_task
+        from tinylm.tasks import evaluate_task
         from tinylm.train import greedy_completer
 
         result["exact_match"] = evaluate_task(

@@ -22,7 +22,7 @@ exactly the same windows, so both give the same text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -68,6 +68,12 @@ class SamplingSettings:
     @property
     def is_greedy(self) -> bool:
         return self.greedy or self.temperature == 0.0
+
+    def stages(self, logits: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``distribution_stages`` of the logits with these settings (greedy: temperature 0); the last
+        stage, "top_p", is what a token is drawn from."""
+        temperature = 0.0 if self.is_greedy else self.temperature
+        return distribution_stages(logits, temperature, self.top_k, self.top_p)
 
 
 def distribution_stages(
@@ -129,32 +135,39 @@ class GenerationStep:
     logits: torch.Tensor | None = None  # (V,) raw scores, when asked for (the step mode shows them)
 
 
-def window_start(context_len: int, length: int, previous_start: int | None = None) -> int:
-    """Where the model's window starts for a text of ``length`` tokens: it sees ids[start:].
+def window_start(context_len: int, prompt_length: int, n_generated: int = 0) -> int:
+    """Where the model's window starts (it sees ids[start:]) after ``n_generated`` tokens were appended to a
+    prompt of ``prompt_length`` tokens. The one rule of the module docstring, used by generate() itself.
 
-    For a prompt (no previous_start) the window holds its last context_len tokens. As tokens are
-    appended one at a time (previous_start: where the window started one token earlier) it stays put
-    until the text no longer fits, then jumps forward so that it holds the newest half context (at
-    least one token): start = length − max(1, ⌊context_len / 2⌋). See the module docstring for why.
+    For the prompt, the window holds its last T = context_len tokens: s₀ = max(0, P − T). It stays put
+    while the text fits (L − s ≤ T, L = P + n the text's length) and when it no longer does, jumps to
+    hold the newest h = max(1, ⌊T/2⌋) tokens: s = L − h. The first jump comes at L₁ = s₀ + T + 1, and
+    each next one T + 1 − h tokens later (the window then holds h tokens again), so
+
+        s = s₀                          for L < L₁
+        s = L₁ − h + k·(T + 1 − h),     k = ⌊(L − L₁) / (T + 1 − h)⌋, for L ≥ L₁.
     """
-    if previous_start is None:
-        return max(0, length - context_len)
-    if length - previous_start <= context_len:
-        return previous_start
-    return length - max(1, context_len // 2)
+    first = max(0, prompt_length - context_len)
+    length = prompt_length + n_generated
+    first_jump = first + context_len + 1
+    if length < first_jump:
+        return first
+    half = max(1, context_len // 2)
+    period = context_len + 1 - half
+    return first_jump - half + (length - first_jump) // period * period
 
 
-class _Window:
-    """Which tokens the model sees for the next prediction: ids[start:]. Shared by both paths."""
-
-    def __init__(self, context_len: int, length: int) -> None:
-        self.context = context_len
-        self.start = window_start(context_len, length)
-
-    def full_after(self, length: int) -> bool:
-        """After appending a token: if the window overflowed, jump it forward and return True."""
-        previous, self.start = self.start, window_start(self.context, length, self.start)
-        return self.start != previous
+def repeated_share(ids: Sequence[int], n: int = 4) -> float:
+    """How much a text repeats itself: of its L − n + 1 runs of n tokens (ids[i:i+n]), the share that
+    already occurred at an earlier i. 0 when nothing repeats, close to 1 when the text goes round in a
+    loop; 0 for a text shorter than n."""
+    runs = [tuple(ids[i : i + n]) for i in range(len(ids) - n + 1)]
+    seen: set[tuple[int, ...]] = set()
+    repeats = 0
+    for run in runs:
+        repeats += run in seen
+        seen.add(run)
+    return repeats / len(runs) if runs else 0.0
 
 
 @torch.inference_mode()
@@ -171,26 +184,24 @@ def generate(
     settings.validate()
     if not prompt_ids:
         raise TinyLMError("empty_prompt", "the prompt is empty: type at least one character")
-    vocab = model.config.vocab_size
+    vocab, context_len = model.config.vocab_size, model.config.context_len
     if min(prompt_ids) < 0 or max(prompt_ids) >= vocab:
         raise ValueError("prompt ids out of range for this model")
     was_training = model.training
     model.eval()
     generator = torch.Generator().manual_seed(int(settings.seed))
     ids = list(prompt_ids)
-    window = _Window(model.config.context_len, len(ids))
-    cache = KVCache(model.config.n_layers, model.config.context_len) if use_cache else None
+    start = window_start(context_len, len(ids))
+    cache = KVCache(model.config.n_layers, context_len) if use_cache else None
 
     def full_forward() -> torch.Tensor:
-        context = torch.tensor([ids[window.start :]], dtype=torch.long)
+        context = torch.tensor([ids[start:]], dtype=torch.long)
         return model(context, cache=cache).logits[0, -1]
 
     try:
         logits = full_forward()
         for index in range(settings.max_new_tokens):
-            stages = distribution_stages(
-                logits, 0.0 if settings.is_greedy else settings.temperature, settings.top_k, settings.top_p
-            )
+            stages = settings.stages(logits)
             probs = stages["top_p"]
             token = int(torch.argmax(probs)) if settings.is_greedy else sample(probs, generator)
             top = torch.topk(probs, min(n_candidates, vocab))
@@ -209,11 +220,12 @@ def generate(
             ids.append(token)
             if index == settings.max_new_tokens - 1:
                 break
-            if window.full_after(len(ids)) or cache is None:
-                cache = KVCache(model.config.n_layers, model.config.context_len) if use_cache else None
+            previous, start = start, window_start(context_len, len(prompt_ids), index + 1)
+            if start != previous or cache is None:  # the window jumped (or there is no cache): recompute
+                cache = KVCache(model.config.n_layers, context_len) if use_cache else None
                 logits = full_forward()
             else:  # one new token: its query looks at the cached keys and values of the window
-                position = len(ids) - 1 - window.start
+                position = len(ids) - 1 - start
                 logits = model(torch.tensor([[token]]), cache=cache, start_pos=position).logits[0, -1]
     finally:
         model.train(was_training)

@@ -326,3 +326,23 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (np.floating, np.integer)):
         return jsonable(value.item())
     return str(value)
+
+
+def make_job(
+    spec: RunSpec,
+    text: str | None = None,
+    meta: dict[str, Any] | None = None,
+    on_train_event: Callable[[Trainer, TrainEvent], None] | None = None,
+) -> TrainingJob:
+    """The job a spec describes, by its kind (``spec.kind``, one of tinylm.plan.KINDS): every backend
+    starts jobs through this one function, so a new kind of job needs no backend change."""
+    kinds: dict[str, Callable[..., TrainingJob]] = {"train": TrainingJob}
+    if spec.kind not in kinds:
+        raise TinyLMError(
+            "bad_config_choice",
+            f"unknown job kind {spec.kind!r}",
+            name="kind",
+            value=spec.kind,
+            choices=", ".join(kinds),
+        )
+    return kinds[spec.kind](spec, text, meta, on_train_event=on_train_event)

@@ -26,12 +26,13 @@ from typing import Any
 from tinylm.bench import train_flops_per_token
 from tinylm.config import CHOICES, LIMITS, MAX_DROPOUT, ModelConfig, count_parameters
 from tinylm.config import estimate_training_memory_bytes as memory_needed
-from tinylm.corpora import BUILTIN_CORPORA, TASKS, generate_corpus
+from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, TokenData, min_chars_needed, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS
 from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS, RECOMMENDED
+from tinylm.tasks import TASKS
 from tinylm.tokenizers import MAX_VOCAB_SIZE, MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Tokenizer
 from tinylm.train import MAX_STEPS, TRAIN_LIMITS, TrainConfig
 

@@ -75,24 +75,31 @@ Saving and loading
 "chars": [...]}`` or ``{"kind": "bpe", "version": 1, "merges": [[l, r], ...], "merge_counts": [...]}``
 (``merge_counts`` is optional when loading). ``tokenizer_from_dict`` rebuilds the right class.
 Dicts may come from uploaded files, so they are checked field by field (never eval'd) and anything
-malformed raises ``TinyLMError("bad_tokenizer", ..., detail=...)``.
+malformed raises ``TinyLMError("bad_tokenizer", ..., detail=...)``. Sizes are bounded before anything
+is built: at most ``MAX_CHARS`` characters, at most ``MAX_VOCAB_SIZE - 256`` merges, and no merge may make
+a token longer than ``MAX_TOKEN_BYTES`` bytes (what training can produce), so a loaded vocabulary's bytes
+total at most ~1 MB.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
+import reprlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 from typing import Any
 
+from tinylm.config import LIMITS
 from tinylm.errors import TinyLMError
 
 __all__ = [
     "CJK_MAX_CHARS",
+    "MAX_CHARS",
     "MAX_CHUNK_CHARS",
+    "MAX_TOKEN_BYTES",
     "MAX_VOCAB_SIZE",
     "MIN_VOCAB_SIZE",
     "UNKNOWN_CHAR",
@@ -110,6 +117,10 @@ MIN_VOCAB_SIZE = 256  # a byte-level BPE needs at least the 256 byte tokens
 MAX_VOCAB_SIZE = 4096  # plenty for a tiny model; bigger only makes the embedding table huge
 CJK_MAX_CHARS = 4  # a run of Chinese characters is cut into pieces of at most this many characters
 MAX_CHUNK_CHARS = 64  # longer chunks (a URL, a row of "=====") are cut so they cannot slow BPE down
+# Merges never cross a chunk, so no trained token is longer than a chunk's UTF-8 bytes. A loaded tokenizer
+# may not exceed it either: 40 merges of a token with itself would describe a token of 2**40 bytes.
+MAX_TOKEN_BYTES = 4 * MAX_CHUNK_CHARS
+MAX_CHARS = LIMITS["vocab_size"][1] - 1  # a CharTokenizer's characters (id 0 is the unknown token)
 
 _MAX_SHOWN_UNKNOWN = 10  # how many unknown characters an error message names
 _FORMAT_VERSION = 1
@@ -123,6 +134,17 @@ _FORMAT_VERSION = 1
 def _bad(detail: str) -> TinyLMError:
     """The error for a tokenizer dict that cannot be loaded (e.g. a corrupt uploaded file)."""
     return TinyLMError("bad_tokenizer", f"This is not a valid tokenizer: {detail}.", detail=detail)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 30
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = 3
+_SHORT.maxlevel = 2
+
+
+def _short(value: Any) -> str:
+    """A value from a loaded dict inside an error message: its repr, cut short (cheap for any size)."""
+    return _SHORT.repr(value)
 
 
 def _is_int(x: Any) -> bool:
@@ -264,6 +286,8 @@ class CharTokenizer:
         chars = d.get("chars")
         if not isinstance(chars, list):
             raise _bad("'chars' must be a list of characters")
+        if len(chars) > MAX_CHARS:
+            raise _bad(f"too many characters ({len(chars)}; at most {MAX_CHARS})")
         seen: set[str] = set()
         for c in chars:
             if not isinstance(c, str) or len(c) != 1:
@@ -607,6 +631,7 @@ class BPETokenizer:
         if len(merges) > MAX_VOCAB_SIZE - 256:
             raise _bad(f"too many merges ({len(merges)}; at most {MAX_VOCAB_SIZE - 256})")
         seen: set[tuple[int, int]] = set()
+        lengths = [1] * 256  # each token's length in bytes, known from the merges before any is built
         for i, m in enumerate(merges):
             if not isinstance(m, (list, tuple)) or len(m) != 2 or not all(_is_int(x) for x in m):
                 raise _bad(f"merge {i} must be a pair of two integer token ids")
@@ -617,11 +642,14 @@ class BPETokenizer:
             if (a, b) in seen:
                 raise _bad(f"merge {i} repeats an earlier merge")
             seen.add((a, b))
+            lengths.append(lengths[a] + lengths[b])
+            if lengths[-1] > MAX_TOKEN_BYTES:
+                raise _bad(f"merge {i} makes a token of {lengths[-1]} bytes (at most {MAX_TOKEN_BYTES})")
         counts = d.get("merge_counts")
         if counts is not None and (
             not isinstance(counts, list)
             or len(counts) != len(merges)
-            or not all(_is_int(c) and c >= 0 for c in counts)
+            or not all(_is_int(c) and 0 <= c < 2**63 for c in counts)
         ):
             raise _bad("'merge_counts' must be a list of non-negative integers, one per merge")
         return cls([(a, b) for a, b in merges], counts)
@@ -647,10 +675,10 @@ def _check_header(d: Any, kind: str) -> None:
     if not isinstance(d, dict):
         raise _bad("expected a JSON object")
     if d.get("kind") != kind:
-        raise _bad(f"expected kind {kind!r}, found {d.get('kind')!r}")
+        raise _bad(f"expected kind {kind!r}, found {_short(d.get('kind'))}")
     version = d.get("version", _FORMAT_VERSION)
     if not _is_int(version) or version != _FORMAT_VERSION:
-        raise _bad(f"unsupported format version {version!r}")
+        raise _bad(f"unsupported format version {_short(version)}")
 
 
 def tokenizer_from_dict(d: dict) -> Tokenizer:
@@ -659,5 +687,5 @@ def tokenizer_from_dict(d: dict) -> Tokenizer:
         raise _bad("expected a JSON object")
     kind = d.get("kind")
     if not isinstance(kind, str) or kind not in _KINDS:
-        raise _bad(f"unknown tokenizer kind {kind!r}")
+        raise _bad(f"unknown tokenizer kind {_short(kind)}")
     return _KINDS[kind].from_dict(d)

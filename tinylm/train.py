@@ -26,12 +26,12 @@ from typing import Any
 
 import torch
 
-from tinylm.corpora import TASKS, evaluate_task
 from tinylm.data import TokenData, evaluation_windows, random_windows
 from tinylm.errors import TinyLMError
 from tinylm.fast import autocast, make_optimizer, resolve_precision
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
+from tinylm.tasks import TASKS, evaluate_task
 from tinylm.tokenizers import Tokenizer
 
 MAX_STEPS = 200_000

@@ -12,11 +12,13 @@ by ``sync_url``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 
+from tinylm.errors import TinyLMError
+from ui import guard
 from ui.i18n import LANG_KEY, LANGUAGES, current_language, error_message, set_language, t
 from ui.runs.session import heartbeat, remember_browser
 from ui.state import MODEL_KEY, active_model, default_key, model_choices, model_summary, resolve
@@ -34,8 +36,23 @@ PAGES = [
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"
 GLOBAL_URL_KEYS = ("lang", "presenter", "model")
+T = TypeVar("T")
 MODEL_DRAWN_KEY = "_w_model_drawn"  # (model, generation) the sidebar's model selector was drawn with
 
+# Streamlit cuts a page link's label to one line with an ellipsis. Seen in a browser: in Chinese
+# "3 · 一步步看自注意…" and "4 · Transformer 块内…", and in presenter mode (21 px root font, paragraphs at
+# 1.25 rem) most English names too. A name that does not fit wraps onto a second line instead. Streamlit
+# gives the label one line 2 em high: 1.35 em of line and 0.325 em above and below keep a one-line label
+# exactly as high as before, while the lines of a wrapped one stay close together.
+NAV_CSS = """
+<style>
+[data-testid="stPageLink-NavLink"] { height: auto; }
+[data-testid="stPageLink-NavLink"] span { white-space: normal; overflow: visible; text-overflow: clip; }
+[data-testid="stPageLink-NavLink"] [data-testid="stMarkdownContainer"] p {
+    white-space: normal; line-height: 1.35; padding: 0.325em 0;
+}
+</style>
+"""
 PRESENTER_CSS = """
 <style>
 html { font-size: 21px; }
@@ -243,11 +260,13 @@ def _seed_globals_from_url() -> None:
 
 
 def page_setup(page: str, wide: bool = True) -> Page:
-    """Call first on every page: page config, language, sidebar, presenter styling."""
+    """Call first on every page: error guard, page config, language, sidebar, presenter styling."""
+    guard.install()  # from here on an uncaught exception shows a translated sentence, not a traceback
     st.set_page_config(page_title=f"{t('nav.' + page)} · TinyLM Lab", page_icon="🧠", layout="wide")
     _seed_globals_from_url()
     current_language()
     sidebar(page)
+    st.html(NAV_CSS)
     if presenter():
         st.html(PRESENTER_CSS)
     return Page(page)
@@ -269,3 +288,30 @@ def require_model():
 
 def model_caption(model) -> None:
     st.caption(f"{t('sidebar.active_model')}: {model_summary(model)}")
+
+
+def model_page(name: str) -> tuple[Page, Any]:
+    """The start of every page that shows the active model: ``page_setup``, the model (or a message and
+    the page stops), the page's title and which model it shows. Returns (page, active model)."""
+    page = page_setup(name)
+    active = require_model()
+    st.title(t(f"nav.{name}"))
+    model_caption(active)
+    return page, active
+
+
+def stop_here(page: Page) -> NoReturn:
+    """End the page's run early (nothing to show yet, or an error shown): its settings still go into
+    the URL, so the link keeps the view."""
+    page.sync_url()
+    st.stop()
+
+
+def or_stop(page: Page, compute: Callable[..., T], *args: Any) -> T:
+    """``compute(*args)``; if the student's input makes it raise a TinyLMError, the error in their
+    language, and the page ends there."""
+    try:
+        return compute(*args)
+    except TinyLMError as exc:
+        show_error(exc)
+        stop_here(page)

@@ -21,7 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from tinylm.corpora import BUILTIN_CORPORA, corpus_info
+from tinylm.corpora import BUILTIN_CORPORA
 from ui import figures
 from ui.charts import train as train_charts
 from ui.i18n import STRINGS, current_language, t
@@ -75,7 +75,7 @@ def duration(seconds: float | None) -> str:
 def corpus_title(name: str) -> str:
     """A built-in corpus's title in the reader's language, or "pasted text" / "uploaded file"."""
     if name in BUILTIN_CORPORA:
-        return corpus_info(name)[f"title_{current_language()}"]
+        return t(f"corpus.{name}.title")
     return t(f"train.source.{name}")
 
 

@@ -142,6 +142,67 @@ def rounded(values: Sequence[float], digits: int = 4) -> list[float]:
     return [round(float(value), digits) for value in values]
 
 
+def ranged(
+    page: Page,
+    widget: Callable[..., Any],
+    name: str,
+    label: str,
+    low: float,
+    high: float,
+    default: float,
+    **options: Any,
+) -> None:
+    """A slider or number input (``widget``, e.g. ``column.slider``) bound to the page's URL-backed
+    setting ``name``, whose range is the widget's own: the bounds are written once, for both.
+    ``options`` are the widget's (step, format, help ...)."""
+    widget(
+        label,
+        min_value=low,
+        max_value=high,
+        **options,
+        **page.bind_setting(name, default, low=low, high=high),
+    )
+
+
+def int_choices(
+    page: Page,
+    name: str,
+    label: str,
+    options: Sequence[int],
+    default: str,
+    max_selections: int,
+    fallback: Sequence[int],
+    format_func: Callable[[int], str],
+) -> list[int]:
+    """A multiselect of ints (widget key ``<page>.<name>_pick``) kept in the page's URL setting ``name``
+    as "0,1,10". A value from a link keeps, in its order and once each, the entries that are options,
+    at most ``max_selections`` of them; nothing left means ``fallback``. Returns the chosen ints."""
+    page.setting(name, default, max_length=200)
+    allowed = set(options)
+    chosen: list[int] = []
+    for part in str(page.get(name)).split(","):
+        part = part.strip()
+        if part.isdigit() and int(part) in allowed and int(part) not in chosen:
+            chosen.append(int(part))
+    chosen = chosen[:max_selections] or list(fallback)
+    page.set(name, ",".join(map(str, chosen)))
+    widget_key = f"{page.name}.{name}_pick"
+    st.session_state[widget_key] = chosen
+
+    def store() -> None:
+        page.set(name, ",".join(str(value) for value in st.session_state[widget_key]))
+
+    st.multiselect(
+        label,
+        options=list(options),
+        format_func=format_func,
+        max_selections=max_selections,
+        key=widget_key,
+        on_change=store,
+    )
+    return chosen
+
+
 def bounded_setting(
     page: Page, name: str, default: int, high: int, limit: int, low: int = 0
 ) -> dict[str, Any]:

@@ -24,6 +24,34 @@ PAGE_FILES = {
 }
 
 
+class PageFailures(list):
+    """Tracebacks of the uncaught exceptions the pages raised during a test."""
+
+    expected = False  # a test that makes a page fail on purpose sets this and checks the list itself
+
+
+@pytest.fixture(autouse=True)
+def page_failures(monkeypatch) -> PageFailures:
+    """The app's error guard (ui/guard.py) shows an uncaught exception as one sentence, not as an exception
+    element, so ``at.exception`` stays empty when a page fails: every failure is recorded here instead,
+    and fails the test (with its traceback) unless the test set ``page_failures.expected``."""
+    import traceback
+
+    from ui import guard
+
+    failures = PageFailures()
+    show = guard.show_unexpected_error
+
+    def recording(exc: Exception) -> bool:
+        failures.append("".join(traceback.format_exception(exc)))
+        return show(exc)
+
+    monkeypatch.setattr(guard, "show_unexpected_error", recording)
+    yield failures
+    if not failures.expected:
+        assert not failures, "a page failed (the error guard showed its sentence):\n" + "\n".join(failures)
+
+
 def open_page(page: str, lang: str = "en", timeout: float = 60, **query: str) -> AppTest:
     """Start the app on the home page and switch to `page` (query params as if from the URL): opens a
     link such as ``/Tokens?text=Tom&k=5`` with that view."""

@@ -51,8 +51,14 @@ def test_english_page_shows_both_tokenizations_and_follows_the_controls():
     at = open_page("tokens", lang="en")
     assert at.session_state["_model_key"] == "demo:stories-en"
     tokenizer = demo("stories-en").tokenizer
+    # The page opens on the example the English model can read, not on five red unknown tokens.
+    assert at.text_area(key="tokens.text").value == "Lily had a red ball."
+    assert shown_ids(at)[0] == tokenizer.encode("Lily had a red ball.") and 0 not in shown_ids(at)[0]
+    assert not at.warning
+    # The Chinese example is one click away: the English model never saw Chinese, so every character is
+    # unknown (id 0) and marked.
+    at.button(key="tokens.example_zh").click().run()
     assert at.text_area(key="tokens.text").value == "我爱吃饼干"
-    # the English model never saw Chinese: every character is unknown (id 0) and marked
     assert shown_ids(at)[0] == tokenizer.encode("我爱吃饼干") == [0] * 5
     assert any("我 爱 吃 饼 干" in warning.value for warning in at.warning)
 

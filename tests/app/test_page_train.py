@@ -399,3 +399,22 @@ def test_every_page_s_sidebar_shows_the_student_s_training_run_and_keeps_it_watc
     assert fresh_jobs.wait(run_id, timeout=10).status == "stopped"
     at.run()
     assert not any(link.label.startswith("Training in progress") for link in at.sidebar.get("page_link"))
+
+
+def test_uploads_are_capped_in_the_browser_and_a_refused_file_is_read_once(english, monkeypatch):
+    import tinylm.data
+
+    at = open_link()
+    at.selectbox(key="train.corpus").set_value("upload").run()
+    text_widget = at.file_uploader(key="train.text_upload")
+    assert text_widget.proto.max_upload_size_mb == 5  # the browser refuses more than the 5 MB text limit
+    assert at.file_uploader(key="train.checkpoint_upload").proto.max_upload_size_mb <= 80
+    calls = []
+    real = tinylm.data.decode_text_bytes
+    monkeypatch.setattr(tinylm.data, "decode_text_bytes", lambda data: calls.append(1) or real(data))
+    text_widget.set_value(("data.txt", b"\x00\x01binary" * 100, "text/plain")).run()
+    assert "binary file" in texts(at)
+    for _ in range(3):  # other widgets, fragments and timers rerun the page
+        at.run()
+        assert "binary file" in texts(at)
+    assert len(calls) == 1

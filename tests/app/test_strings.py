@@ -72,3 +72,16 @@ def test_every_tinylm_error_code_is_translated():
     for code in codes:
         assert f"error.{code}" in STRINGS["en"], code
         assert f"error.{code}" in STRINGS["zh"], code
+
+
+def test_every_builtin_corpus_has_a_title_and_description_in_both_languages():
+    """The Train page looks them up as corpus.<name>.title / .description (dynamic keys)."""
+    from tinylm.corpora import BUILTIN_CORPORA
+    from tinylm.tasks import TASKS
+
+    for lang in ("en", "zh"):
+        for name in BUILTIN_CORPORA:
+            for part in ("title", "description"):
+                assert STRINGS[lang].get(f"corpus.{name}.{part}", "").strip(), (lang, name, part)
+        for task in TASKS:  # the descriptions show the line format
+            assert f"{task} " in STRINGS[lang][f"corpus.{task}.description"], (lang, task)

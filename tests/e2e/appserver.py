@@ -27,10 +27,12 @@ def start_app(
     env: Mapping[str, str],
     python: str = sys.executable,
     output: IO[bytes] | int = subprocess.DEVNULL,
+    script: str = "app.py",
 ) -> subprocess.Popen:
-    """The app on 127.0.0.1:``port`` (headless, no usage statistics); its output goes to ``output``."""
+    """The app (or another ``script``, relative to the repository, with the app's config) on
+    127.0.0.1:``port`` (headless, no usage statistics); its output goes to ``output``."""
     command = [
-        python, "-m", "streamlit", "run", "app.py",
+        python, "-m", "streamlit", "run", script,
         "--server.headless", "true",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",

@@ -113,7 +113,13 @@ class App:
         assert self.exceptions() == [], "the page shows a Python exception"
 
     def exceptions(self) -> list[str]:
-        return self.page.locator('[data-testid="stException"]').all_inner_texts()
+        """Python exceptions on the page: Streamlit's exception boxes, and the sentence the app's error
+        guard (ui/guard.py) shows instead of one."""
+        from ui.i18n import LANGUAGES, t
+
+        failed = [t("error.page_failed", lang) for lang in LANGUAGES]
+        guarded = [text for text in self.alerts("Error").all_inner_texts() if any(f in text for f in failed)]
+        return self.page.locator('[data-testid="stException"]').all_inner_texts() + guarded
 
     # ---------------------------------------------------------------------------------- navigation
     def url(self, name: str, **query: str) -> str:

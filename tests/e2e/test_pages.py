@@ -24,6 +24,18 @@ MIN_FIGURES = {
 }
 
 
+# Each sidebar page link: its text, and whether anything in it is wider than its box (Streamlit's label
+# is one line cut with an ellipsis: "3 · 一步步看自注意…", seen in Chinese and in presenter mode).
+SIDEBAR_LINKS = """() => Array.from(
+    document.querySelectorAll('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+).map(link => ({
+    text: link.innerText.trim(),
+    cut: Array.from(link.querySelectorAll('*'))
+        .filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => `${e.tagName} ${e.scrollWidth} > ${e.clientWidth}`),
+}))"""
+
+
 def title(page: str, lang: str) -> str:
     return t("app.title" if page == "home" else f"nav.{page}", lang)
 
@@ -48,3 +60,18 @@ def test_page_in_both_languages(new_app, artifacts, name):
         tab.page.screenshot(path=str(artifacts / f"{name}-{lang}.png"))
         tab.reset_viewport()
         tab.assert_clean()
+
+
+@pytest.mark.parametrize("presenter", ["0", "1"])
+@pytest.mark.parametrize("lang", LANGS)
+def test_sidebar_page_names_are_readable_in_full(new_app, artifacts, lang, presenter):
+    """Every page name in the sidebar is shown whole (wrapped if need be), in both languages, with and
+    without presenter mode's larger fonts."""
+    tab = new_app().open("home", lang=lang, presenter=presenter)
+    links = tab.page.evaluate(SIDEBAR_LINKS)
+    assert [link["text"] for link in links] == [t(f"nav.{name}", lang) for name in PAGE_PATHS]
+    assert not [link for link in links if link["cut"]], links
+    tab.page.locator('[data-testid="stSidebar"]').screenshot(
+        path=str(artifacts / f"sidebar-{lang}-presenter{presenter}.png")
+    )
+    tab.assert_clean()

@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.driver import App, plan_short_run, wait_until_trained
-from tinylm.corpora import corpus_info
 from ui.i18n import t
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +50,7 @@ def test_student_journey(new_app, tmp_path, artifacts):
     app.sidebar_link(t("nav.train", ZH))
     expect(heading).to_have_text(t("nav.train", ZH))
     app.wait_idle()
-    assert app.selected("train.corpus") == corpus_info("stories-zh")["title_zh"]
+    assert app.selected("train.corpus") == t("corpus.stories-zh.title", ZH)
     plan_short_run(app, ZH, STEPS)
     app.click("train.start")
     wait_until_trained(app)

@@ -76,6 +76,18 @@ def tokenize_for_display(
     )
 
 
+def model_input(model: TinyLM, ids: list[int], layer: int | None = None) -> torch.Tensor:
+    """The token ids as the model's input, shape (1, T), once checked: 1 to context_len of them and, if
+    given, ``layer`` one of the model's layers. Wrong values are programming errors (ValueError): the
+    pages tokenise with ``tokenize_for_display``, which keeps at most a context of tokens."""
+    config = model.config
+    if layer is not None and not 0 <= layer < config.n_layers:
+        raise ValueError(f"layer must be in 0..{config.n_layers - 1}")
+    if not 1 <= len(ids) <= config.context_len:
+        raise ValueError(f"need 1..{config.context_len} tokens, got {len(ids)}")
+    return torch.tensor([ids], dtype=torch.long)
+
+
 def row_entropy(weights: np.ndarray) -> np.ndarray:
     """Entropy of each row of a probability matrix, in nats: H = −Σ_j p_j ln p_j (0 · ln 0 = 0).
 
@@ -143,11 +155,7 @@ def attention_walkthrough(
     ``pieces`` are the tokens' display strings (kept with the result for labels).
     """
     config = model.config
-    if not 0 <= layer < config.n_layers:
-        raise ValueError(f"layer must be in 0..{config.n_layers - 1}")
-    if not 1 <= len(ids) <= config.context_len:
-        raise ValueError(f"need 1..{config.context_len} tokens, got {len(ids)}")
-    idx = torch.tensor([ids], dtype=torch.long)
+    idx = model_input(model, ids, layer)
     reference = model(idx, return_attention=True, return_residuals=True)
     block = model.blocks[layer]
     attention = block.attention

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from tinylm.explain.attention import TokenizedText, tokenize_for_display
+from tinylm.explain.attention import TokenizedText, model_input, tokenize_for_display
 from tinylm.model import TinyLM, layer_norm_reference
 from tinylm.positional import rope_angles
 from tinylm.tokenizers import Tokenizer
@@ -166,12 +166,7 @@ def feed_forward_view(block: torch.nn.Module, activation: str, x: torch.Tensor) 
 def block_explanation(model: TinyLM, ids: list[int], layer: int, tokens: TokenizedText) -> BlockExplanation:
     """The residual stream of the whole model and the insides of block ``layer`` on ``ids``."""
     config = model.config
-    if not 0 <= layer < config.n_layers:
-        raise ValueError(f"layer must be in 0..{config.n_layers - 1}")
-    if not 1 <= len(ids) <= config.context_len:
-        raise ValueError(f"need 1..{config.context_len} tokens, got {len(ids)}")
-    idx = torch.tensor([ids], dtype=torch.long)
-    residuals = model(idx, return_residuals=True).residuals
+    residuals = model(model_input(model, ids, layer), return_residuals=True).residuals
     block = model.blocks[layer]
     block_input = residuals[2 * layer][1][0]  # (T, D)
     after_attention = residuals[2 * layer + 1][1][0]

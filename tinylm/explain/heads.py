@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from tinylm.explain.attention import TokenizedText, tokenize_for_display
+from tinylm.explain.attention import TokenizedText, model_input, tokenize_for_display
 from tinylm.model import TinyLM
 from tinylm.tokenizers import Tokenizer
 
@@ -86,12 +86,11 @@ def summarize_heads(weights: np.ndarray) -> HeadSummary:
 @torch.no_grad()
 def attention_maps(model: TinyLM, ids: list[int]) -> np.ndarray:
     """(L, H, T, T) attention weights of every layer and head, from one forward pass of the model."""
-    if not 1 <= len(ids) <= model.config.context_len:
-        raise ValueError(f"need 1..{model.config.context_len} tokens, got {len(ids)}")
+    idx = model_input(model, ids)
     was_training = model.training
     model.eval()  # no dropout: the weights a student sees are the ones the model uses to write
     try:
-        output = model(torch.tensor([ids], dtype=torch.long), return_attention=True)
+        output = model(idx, return_attention=True)
     finally:
         model.train(was_training)
     return np.stack([layer[0].to(torch.float64).cpu().numpy() for layer in output.attentions])

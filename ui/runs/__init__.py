@@ -48,13 +48,18 @@ _MANAGER_LOCK = threading.Lock()
 
 
 def backend_from_env(limits: Limits) -> Backend:
-    """The backend the environment asks for: in-process threads (the default), or a Ray cluster when
-    TINYLM_RAY_ADDRESS is set (ui/runs/ray_backend.py; then the cluster's CPUs are the slots, and
-    TINYLM_MAX_JOBS does not apply)."""
+    """The backend the environment asks for: a Ray cluster when TINYLM_RAY_ADDRESS is set
+    (ui/runs/ray_backend.py: the cluster's CPUs are the slots, TINYLM_MAX_JOBS does not apply);
+    else ``TINYLM_BACKEND=process`` trains in worker processes of this machine; unset (or
+    ``thread``), in threads of this server process (the embedded default)."""
     if os.environ.get(RAY_ADDRESS_ENV):
         from ui.runs.ray_backend import RayBackend  # imports ray: only when asked for
 
         return RayBackend.from_env(orphan_seconds=limits.orphan_seconds)
+    if os.environ.get("TINYLM_BACKEND", "thread") == "process":
+        from ui.runs.process_backend import ProcessBackend
+
+        return ProcessBackend(limits.max_jobs)
     return ThreadBackend(limits.max_jobs)
 
 

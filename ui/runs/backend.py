@@ -6,8 +6,9 @@ queue, limits, records, disk), so a new backend (a Ray cluster: ui/runs/ray_back
 without touching the manager or any page.
 
     backend.start(run_id, spec, text, meta, sink) -> RunHandle
-        trains ``tinylm.job.TrainingJob(spec, text, meta)`` and calls ``sink(event)`` with each of its
-        events, in order, from a thread of the backend's; the last event is always {"type": "end"}
+        runs ``tinylm.job.make_job(spec, text, meta)`` (a job of the spec's kind) and calls
+        ``sink(event)`` with each of its events, in order, from a thread of the backend's; the last
+        event is always {"type": "end"}
     handle.pause() / handle.resume() / handle.stop(reason)
     handle.checkpoint() -> Checkpoint | None     the run's newest published model
     backend.attach(run_id, sink) -> RunHandle | None
@@ -27,7 +28,7 @@ import torch
 
 from tinylm.checkpoint import Checkpoint
 from tinylm.fast import make_optimizer, use_threads
-from tinylm.job import TrainingJob, message
+from tinylm.job import TrainingJob, make_job, message
 from tinylm.plan import RunSpec
 from tinylm.train import Trainer, TrainEvent
 
@@ -105,7 +106,7 @@ class ThreadBackend:
     def start(
         self, run_id: str, spec: RunSpec, text: str | None, meta: dict[str, Any], sink: Sink
     ) -> ThreadRun:
-        job = TrainingJob(spec, text, meta, on_train_event=self.train_hook)
+        job = make_job(spec, text, meta, on_train_event=self.train_hook)
         thread = threading.Thread(
             target=self._work, args=(run_id, job, sink), name=f"tinylm-run-{run_id[:6]}", daemon=True
         )

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from tinylm.checkpoint import HISTORY_WIDTHS
+from tinylm.checkpoint import clean_history as clean_checkpoint_history
 from tinylm.job import jsonable
 from tinylm.plan import RunSpec
 
@@ -30,10 +32,8 @@ ACTIVE_STATES = ("queued", "preparing", "running", "paused")
 FINISHED_STATES = ("done", "stopped", "failed", "error", "interrupted", "uploaded")
 MAX_SNAPSHOTS = 40  # attention snapshots kept per run (thinned evenly beyond that)
 MAX_SAMPLES = 60  # generated samples kept per run
-MAX_SAMPLE_CHARS = 2000
-MAX_HISTORY_ROWS = 50_000
+MAX_POINTS = 200  # "point" events kept per run (a sweep's finished sizes, ...)
 MAX_LABEL_CHARS = 80
-HISTORY_WIDTHS = {"train": 3, "val": 3, "learning_rate": 2, "tokens_per_sec": 2, "accuracy": 2}
 
 
 def now_iso() -> str:
@@ -76,6 +76,7 @@ class RunView:
     samples: list[tuple[int, str]]
     probe_tokens: list[str]
     snapshots: list[tuple[int, np.ndarray]]  # (step, (layers, heads, T, T) attention weights)
+    points: list[dict[str, Any]]  # results reported one at a time (e.g. a sweep's finished sizes)
     has_model: bool  # a model is published (other pages may use it)
     model_saved: bool  # its checkpoint is on disk (downloads and "use this model" after a restart)
     model_version: int
@@ -111,6 +112,7 @@ class RunRecord:
         self.samples: list[tuple[int, str]] = []
         self.probe_tokens: list[str] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.points: list[dict[str, Any]] = []  # results a job reports one at a time ("point" events)
         self.has_model = False
         self.model_saved = False
         self.model_version = 0
@@ -179,6 +181,7 @@ class RunRecord:
                 samples=list(self.samples),
                 probe_tokens=list(self.probe_tokens),
                 snapshots=list(self.snapshots),
+                points=[dict(point) for point in self.points],
                 has_model=self.has_model,
                 model_saved=self.model_saved,
                 model_version=self.model_version,
@@ -214,6 +217,8 @@ class RunRecord:
                 self.has_model, self.model_version = True, int(event["model_version"])
             elif kind == "sample":
                 self.samples = thin([*self.samples, (event["step"], event["text"])], MAX_SAMPLES)
+            elif kind == "point":
+                self.points = [*self.points, clean_data(event.get("point"))][-MAX_POINTS:]
             elif kind == "schedule":
                 self.data.update(
                     eval_interval=event["eval_interval"], sample_interval=event["sample_interval"]
@@ -256,6 +261,7 @@ class RunRecord:
                         [step, np.round(array.astype(np.float32), 4).tolist()]
                         for step, array in self.snapshots
                     ],
+                    "points": self.points,
                     "has_model": self.has_model,
                     "model_saved": self.model_saved,
                     "model_version": self.model_version,
@@ -294,6 +300,10 @@ class RunRecord:
             with contextlib.suppress(TypeError, ValueError, IndexError):
                 snapshots.append((int(row[0]), np.asarray(row[1], dtype=np.float16)))
         record.snapshots = [s for s in snapshots if s[1].ndim == 4]
+        points = document.get("points")
+        record.points = (
+            [clean_data(point) for point in points[:MAX_POINTS]] if isinstance(points, list) else []
+        )
         record.has_model = bool(document.get("has_model"))
         # Older run.json files did not say; their model was on disk exactly when they had one.
         record.model_saved = bool(document.get("model_saved", record.has_model))
@@ -347,37 +357,16 @@ def clean_data(data: Any) -> dict[str, Any]:
 
 
 def clean_history(history: Any) -> dict[str, list[tuple]]:
-    """A history dict (ours, or from an uploaded checkpoint) reduced to finite numeric rows."""
-    clean = empty_history()
-    if not isinstance(history, dict):
-        return clean
-    for key, width in HISTORY_WIDTHS.items():
-        rows = history.get(key)
-        if not isinstance(rows, list):
-            continue
-        for row in rows[:MAX_HISTORY_ROWS]:
-            if (
-                isinstance(row, (list, tuple))
-                and len(row) == width
-                and all(_number(v) is not None for v in row)
-            ):
-                clean[key].append(tuple(row))
-    return clean
+    """A history (ours, or an uploaded checkpoint's) reduced to finite numeric rows, bounded
+    (tinylm.checkpoint.clean_history), as the tuples a record holds."""
+    cleaned = clean_checkpoint_history(history)
+    return {key: [tuple(row) for row in cleaned.get(key, [])] for key in HISTORY_WIDTHS}
 
 
 def clean_samples(samples: Any) -> list[tuple[int, str]]:
-    if not isinstance(samples, list):
-        return []
-    clean = []
-    for row in samples[:MAX_SAMPLES]:
-        if (
-            isinstance(row, (list, tuple))
-            and len(row) == 2
-            and _count(row[0]) == row[0]
-            and isinstance(row[1], str)
-        ):
-            clean.append((row[0], row[1][:MAX_SAMPLE_CHARS]))
-    return clean
+    """(step, text) samples, bounded and thinned to MAX_SAMPLES."""
+    rows = clean_checkpoint_history({"samples": samples}).get("samples", [])
+    return thin([(step, text) for step, text in rows], MAX_SAMPLES)
 
 
 def thin(items: list, limit: int) -> list:

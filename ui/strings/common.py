@@ -54,6 +54,8 @@ EN = {
     "common.probability": "probability",
     # errors from tinylm (codes) and the app
     "error.unexpected": "Something went wrong. Your settings are kept; please try again.",
+    "error.page_failed": "Something went wrong on this page. Your settings are kept: please try again. If it "
+    "keeps happening, tell your teacher (the details are in the server's log).",
     "error.bad_config_range": "{name} must be between {low} and {high} (you chose {value}).",
     "error.bad_config_heads": "d_model ({d_model}) must be divisible by the number of heads ({n_heads}): "
     "each head gets d_model / heads numbers.",
@@ -133,6 +135,7 @@ ZH = {
     "common.value": "数值",
     "common.probability": "概率",
     "error.unexpected": "出了点问题。你的设置都还在，请再试一次。",
+    "error.page_failed": "这个页面出了点问题。你的设置都还在，请再试一次。如果一直这样，请告诉老师（详细信息记录在服务器日志里）。",
     "error.bad_config_range": "{name} 必须在 {low} 到 {high} 之间（你选择了 {value}）。",
     "error.bad_config_heads": "d_model（{d_model}）必须能被头数（{n_heads}）整除：每个头分到 d_model / 头数 个数。",
     "error.bad_config_choice": "{name} 只能是以下之一：{choices}（收到 {value}）。",
