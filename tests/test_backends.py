@@ -1,11 +1,13 @@
-"""The backend contract (ui/runs/backend.py) against both backends: the in-process threads and Ray.
+"""The backend contract (ui/runs/backend.py) against every backend: in-process threads, local worker
+processes and Ray.
 
-Each contract test runs twice: on a ThreadBackend, and on a RayBackend connected to a local Ray
-cluster with 2 CPUs that this module starts (``ray start --head --block`` in a subprocess, its own temp
-dir and ports) and stops by its process id at the end, checking that none of its processes is left
-(tests/raycluster.py). Then the Ray-only part: two app replicas (two managers, each with its own
-backend, sharing the runs folder) following one run, and the cluster's slots shared between them.
-Without the ray package the Ray cases skip, except under CI (CI=true), where they fail.
+Each contract test runs three times: on a ThreadBackend, on a ProcessBackend, and on a RayBackend
+connected to a local Ray cluster with 2 CPUs that this module starts (``ray start --head --block`` in
+a subprocess, its own temp dir and ports) and stops by its process id at the end, checking that none
+of its processes is left (tests/raycluster.py). Then the Ray-only part: two app replicas (two
+managers, each with its own backend, sharing the runs folder) following one run, and the cluster's
+slots shared between them. Without the ray package the Ray cases skip, except under CI (CI=true),
+where they fail.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 import numpy as np
 import pytest
 
+from tests.helpers import SMALL_RUN
 from tinylm.corpora import generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, prepare_data
 from tinylm.plan import RunSpec
@@ -25,21 +28,10 @@ from tinylm.tokenizers import CharTokenizer
 from tinylm.train import evaluate_loss
 from ui.runs import JobManager, Limits, new_run_id
 from ui.runs.backend import ThreadBackend
+from ui.runs.process_backend import ProcessBackend
 from ui.runs.store import RunStore
 
-SMALL = RunSpec(
-    corpus="stories-en",
-    n_layers=1,
-    n_heads=2,
-    d_model=32,
-    context_len=16,
-    batch_size=8,
-    learning_rate=1e-2,
-    warmup_steps=5,
-    budget="steps",
-    max_steps=60,
-    sample_every=30,
-)
+SMALL = SMALL_RUN  # 60 steps of a very small model
 LONG = SMALL.with_settings(budget="time", time_budget=40.0)  # stopped early; evaluates every few s
 TIMEOUT = 120.0  # generous: the machine is shared; a timeout fails the test, it is not a speed check
 
@@ -66,13 +58,15 @@ def ray_cluster():
 def make_backend(kind: str, request: pytest.FixtureRequest):
     if kind == "thread":
         return ThreadBackend(2)
+    if kind == "process":
+        return ProcessBackend(2)
     from ui.runs.ray_backend import RayBackend
 
     cluster = request.getfixturevalue("ray_cluster")
     return RayBackend(cluster.address, orphan_seconds=60.0, linger_seconds=30.0)
 
 
-@pytest.fixture(params=["thread", "ray"])
+@pytest.fixture(params=["thread", "process", "ray"])
 def backend(request):
     made = make_backend(request.param, request)
     yield made
@@ -221,10 +215,10 @@ def test_the_checkpoint_is_the_model_of_the_final_version(backend):
     assert checkpoint.tokenizer.vocab_size == sink.events[0]["data"]["vocab"]
 
 
-@pytest.mark.parametrize("kind", ["thread", "ray"])
+@pytest.mark.parametrize("kind", ["thread", "process", "ray"])
 def test_a_dead_worker_leaves_the_run_interrupted_with_its_last_saved_checkpoint(kind, managers, tmp_path):
-    """Thread backend: the worker is the server process (a new one reads the run back); Ray: the
-    actor's worker process is killed (SIGKILL) while it trains."""
+    """Thread backend: the worker is the server process (a new one reads the run back); process and
+    Ray backends: the worker process that trains it is killed (SIGKILL)."""
     jobs = managers(kind)
     run_id = jobs.submit(LONG, owner="ann")
     store = RunStore(tmp_path / "runs")
@@ -233,14 +227,17 @@ def test_a_dead_worker_leaves_the_run_interrupted_with_its_last_saved_checkpoint
         viewer = managers("thread")  # as after a restart: nothing can reach the old thread
         view = viewer.get(run_id)
     else:
-        worker = jobs.backend.run(run_id)
-        import ray
+        if kind == "process":
+            pid = jobs._handles[run_id].worker.process.pid
+        else:
+            import ray
 
-        pid = ray.get(worker.actor.info.remote(), timeout=30)["pid"]
+            pid = ray.get(jobs.backend.run(run_id).actor.info.remote(), timeout=30)["pid"]
         os.kill(pid, signal.SIGKILL)
         view = jobs.wait(run_id, timeout=TIMEOUT)
         viewer = jobs
-        wait_for(lambda: run_id not in jobs.backend.named_runs())
+        if kind == "ray":
+            wait_for(lambda: run_id not in jobs.backend.named_runs())
     assert view.status == "interrupted" and view.message["code"] == "interrupted"
     assert view.model_saved and view.step >= view.data["saved_step"] > 0
     checkpoint, _ = viewer.model_for(run_id)
@@ -320,7 +317,12 @@ def test_the_environment_selects_the_backend(monkeypatch):
     from ui.runs import backend_from_env
 
     monkeypatch.delenv("TINYLM_RAY_ADDRESS", raising=False)
+    monkeypatch.delenv("TINYLM_BACKEND", raising=False)
     assert isinstance(backend_from_env(Limits(max_jobs=3)), ThreadBackend)  # the embedded default
+    monkeypatch.setenv("TINYLM_BACKEND", "process")
+    local = backend_from_env(Limits(max_jobs=3))
+    assert isinstance(local, ProcessBackend)
+    local.shutdown()
     require_ray()
     from ui.runs.ray_backend import RayBackend
 
@@ -328,7 +330,7 @@ def test_the_environment_selects_the_backend(monkeypatch):
     monkeypatch.setenv("TINYLM_RAY_RESERVED_CPUS", "2")
     monkeypatch.setenv("TINYLM_RAY_NAMESPACE", "lab-b")
     chosen = backend_from_env(Limits(orphan_seconds=45.0))
-    assert isinstance(chosen, RayBackend)  # nothing connects yet: the first use does
+    assert isinstance(chosen, RayBackend)  # the cluster's address wins; nothing connects before use
     assert (chosen.address, chosen.namespace, chosen.reserved_cpus, chosen.orphan_seconds) == (
         "10.0.0.5:6379",
         "lab-b",

@@ -5,7 +5,7 @@ itself), so a Ray worker imports it cheaply; ``ray_backend`` turns :class:`RunAc
 ``ray.remote(num_cpus=1, max_concurrency=...)``: the run holds one CPU of the cluster.
 
 Inside the actor:
-    a training thread   ``TrainingJob(spec, text, meta).events()`` with one torch thread; every event
+    a training thread   ``make_job(spec, text, meta).events()`` with one torch thread; every event
                         is appended to the run's event log with the time it was made
     the method threads  poll(cursor) answers with the events after a cursor (waiting up to a moment
                         for new ones: a long poll), and pause / resume / stop / checkpoint / touch /
@@ -30,7 +30,7 @@ from typing import Any
 import torch
 
 from tinylm.fast import use_threads
-from tinylm.job import TrainingJob, message
+from tinylm.job import make_job, message
 from tinylm.plan import RunSpec
 
 LOG = logging.getLogger("tinylm.runs.ray")
@@ -55,7 +55,7 @@ class RunActor:
         self.run_id = run_id
         self.expected_seconds = float(expected_seconds)
         self.orphan_seconds, self.linger_seconds = float(orphan_seconds), float(linger_seconds)
-        self.job = TrainingJob(RunSpec.from_dict(spec), text, meta)
+        self.job = make_job(RunSpec.from_dict(spec), text, meta)  # a job of the spec's kind
         self._events: list[tuple[float, dict[str, Any]] | None] = []  # (time made, event); None: dropped
         self._steps_kept: list[int] = []  # indexes of the step events in the log (the ones dropped first)
         self._changed = threading.Condition()
