@@ -269,7 +269,8 @@ try:
         kept_k = int((stage_probs["top_k"] > 0).sum())
         kept_p = int((stage_probs["top_p"] > 0).sum())
         metric_columns = st.columns(4)
-        metric_columns[0].metric(t("generate.metric_chosen"), figures.visible(chosen.token_text))
+        chosen_text = widgets.markdown_literal(figures.visible(chosen.token_text))  # a metric is Markdown
+        metric_columns[0].metric(t("generate.metric_chosen"), chosen_text)
         metric_columns[1].metric(t("generate.metric_chosen_p"), f"{chosen.probability:.3f}")
         metric_columns[2].metric(t("generate.metric_chosen_model_p"), f"{chosen.model_probability:.3f}")
         metric_columns[3].metric(t("generate.metric_kept"), f"{kept_p} / {vocab_size}")

@@ -4,7 +4,7 @@ The training runs in a background job (ui/runs), not in this script: a Streamlit
 by every click, language switch or page change, a background job is not. This page configures a run
 (ui/train_form.py), starts it, and draws the job's state in two fragments that only read it while it
 trains: the status and numbers every second, the charts, samples and attention map every four seconds
-(ui/train_view.py, with the comparison of the session's runs). The run's id is in the URL
+(ui/train_view.py; the comparison of the session's runs: ui/train_compare.py). The run's id is in the URL
 (``?run=…``), so a refresh or a shared link finds it again.
 """
 
@@ -23,12 +23,13 @@ from tinylm.errors import TinyLMError
 from tinylm.plan import Plan, default_sample_prompt, make_plan
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
-from ui import runs, train_form, train_view
+from ui import class_session, runs, train_compare, train_form, train_view, widgets
 from ui.i18n import current_language, t
 from ui.layout import page_setup, show_error
 from ui.runs.session import remember_run, session_runs, student_id
 from ui.state import set_active_model
 from ui.train_view import CURRENT_KEY, REDRAW_KEY, SEEN_ACTIVE_KEY, corpus_title, duration, translated
+from ui.widgets import markdown_literal
 
 page = page_setup("train")
 manager = runs.manager()
@@ -40,7 +41,12 @@ IMPORTED_KEY = "_train_imported"  # uploaded checkpoint file id -> run id (or th
 NOTICE_KEY = "_train_notice"  # a message to show once after a button's callback
 START_ERROR_KEY = "_train_start_error"  # why the Start button's callback could not start a run
 
-train_form.declare_settings(page, "stories-zh" if current_language() == "zh" else "stories-en")
+class_preset = class_session.class_preset()  # in a class: the settings the teacher pushed, if any
+class_settings = class_preset.settings if class_preset else {}
+train_form.declare_settings(
+    page, "stories-zh" if current_language() == "zh" else "stories-en", class_settings
+)
+preset_applied = train_form.apply_class_preset(page, class_preset)
 page.setting("expert", False)
 page.setting("log_y", False)
 page.setting("compare_x", "step", options=("step", "time"))
@@ -121,7 +127,7 @@ with page.controls():
         format_func=corpus_title,
         key="train.corpus",
         on_change=train_form.on_source_change,
-        args=(page,),
+        args=(page, class_settings),
     )
     if source in BUILTIN_CORPORA:
         st.caption(t(f"corpus.{source}.description"))
@@ -167,8 +173,11 @@ with page.controls():
         horizontal=True,
         key="train.preset",
         on_change=train_form.on_preset_change,
-        args=(page,),
+        args=(page, class_settings),
     )
+    if class_preset is not None:
+        label = markdown_literal(class_preset.label or "–")
+        (st.success if preset_applied else st.info)(t("class.train_preset", label=label))
     st.caption(translated(f"train.advice.{train_form.spec_corpus(source)}"))
     st.toggle(t("train.expert"), **page.bind("expert"))
     if page.get("expert"):
@@ -195,8 +204,8 @@ if summary is not None:
         st.caption(t("train.bpe_note", vocab=spec.bpe_vocab))
     prompt = spec.sample_prompt or default_sample_prompt(spec.corpus, preview)
     unknown, prompt_tokens = unknown_prompt_chars(preview, prompt)
-    if unknown and spec.tokenizer == "char":
-        st.warning(t("common.unknown_chars", chars=" ".join(unknown[:20])))
+    if spec.tokenizer == "char":
+        widgets.warn_unknown_chars(unknown)  # the characters shown literally
     if prompt_tokens > spec.context_len:
         st.info(t("common.cropped", n=prompt_tokens, context=spec.context_len))
 
@@ -240,6 +249,9 @@ def start_run(spec_: Any, text: str | None) -> None:
         return
     remember_run(run_id)
     st.session_state[CURRENT_KEY] = run_id
+    not_recorded = class_session.record_run(run_id)  # a class member's run joins the class's dashboard
+    if not_recorded is not None:
+        st.session_state[START_ERROR_KEY] = not_recorded
     st.session_state.setdefault(SEEN_ACTIVE_KEY, []).append(run_id)
 
 
@@ -258,6 +270,8 @@ if busy:
     st.caption(t("train.one_at_a_time"))
 load = manager.server_load()
 st.caption(t("train.server_load", running=load["running"], slots=load["max_jobs"], queued=load["queued"]))
+if plan is not None and not busy:  # the wait a run started now would have (and a shorter budget)
+    train_form.wait_offer(page, manager, spec, class_session.classmates_not_started())
 
 
 # -- 4 · the live view (ui/train_view.py: two fragments that re-draw themselves while it trains) -----
@@ -267,7 +281,7 @@ if current is not None:
 # -- 5 · comparing this session's runs ----------------------------------------------------------------
 views = [v for v in (manager.get(r) for r in session_runs()) if v is not None]
 if views:
-    train_view.compare_runs(views, current_id, page)
+    train_compare.compare_runs(views, current_id, page)
 
 
 # -- 6 · bring back a downloaded model --------------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.text import literal_params, markdown_literal
+
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 LANG_KEY = "_lang"
@@ -71,10 +73,15 @@ def t(key: str, lang: str | None = None, **params: Any) -> str:
 
 
 def error_message(exc: Exception, lang: str | None = None) -> str:
-    """A tinylm error in the user's language (falls back to its English message)."""
+    """A tinylm error in the user's language (falls back to its English message), as Markdown.
+
+    An error's params are data, often the user's own (a zip entry's name, an unknown config key or
+    value, a version, a file name, characters): each text param is made literal (``ui.text``) before
+    it goes into the translated template, and so is an untranslated message."""
     code = getattr(exc, "code", None)
     params = getattr(exc, "params", {}) or {}
     key = f"error.{code}"
     if code and key in STRINGS[lang or current_language()]:
-        return t(key, lang, **params)
-    return getattr(exc, "message", None) or t("error.unexpected", lang)
+        return t(key, lang, **literal_params(params))
+    message = getattr(exc, "message", None)
+    return markdown_literal(message) if message else t("error.unexpected", lang)

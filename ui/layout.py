@@ -18,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import streamlit as st
 
 from tinylm.errors import TinyLMError
-from ui import guard
+from ui import class_session, guard
 from ui.i18n import LANG_KEY, LANGUAGES, current_language, error_message, set_language, t
 from ui.runs.session import heartbeat, remember_browser
 from ui.state import MODEL_KEY, active_model, default_key, model_choices, model_summary, resolve
@@ -209,8 +209,10 @@ def sidebar(page: str) -> None:
         )
         for name, path in PAGES:
             st.page_link(path, label=t(f"nav.{name}"), disabled=name == page)
+        class_session.sidebar(page)
         heartbeat("pages/7_Train.py", t("sidebar.training_running"))
         remember_browser()
+        class_session.write_cookies()
         st.divider()
         st.session_state["_w_presenter"] = presenter()
         st.toggle(

@@ -22,11 +22,13 @@ from tinylm.checkpoint import Checkpoint, read_checkpoint
 from tinylm.model import TinyLM
 from tinylm.tokenizers import Tokenizer
 from ui.i18n import current_language, t
+from ui.text import markdown_literal
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "models"
 DEMO_MODELS = ("stories-zh", "stories-en")
 MODEL_KEY = "_model_key"
+MAX_SUMMARY_NAME = 100  # characters of a model's name or corpus in the line about it
 
 # Pages run forward passes in Streamlit's script threads; one thread each keeps a class of students
 # from oversubscribing the cores that the training jobs need.
@@ -138,17 +140,19 @@ def set_active_model(key: str) -> None:
 
 
 def model_summary(active: ActiveModel) -> str:
-    """One line: name, corpus, size, shape, when trained — in the current language."""
+    """One line of Markdown: name, corpus, size, shape, when trained — in the current language. The
+    name, corpus and date may come from an uploaded file: shown literally."""
     config = active.model.config
+    when = str(active.meta.get("created") or t("model.unknown_time")).replace("T", " ")[:16]
     return t(
         "model.summary",
-        name=active.label,
-        corpus=active.meta.get("corpus", "?"),
+        name=markdown_literal(active.label, limit=MAX_SUMMARY_NAME),
+        corpus=markdown_literal(active.meta.get("corpus", "?"), limit=MAX_SUMMARY_NAME),
         params=f"{active.model.num_parameters():,}",
         layers=config.n_layers,
         heads=config.n_heads,
         d_model=config.d_model,
         context=config.context_len,
         pos=t(f"pos.{config.pos_encoding}"),
-        when=str(active.meta.get("created") or t("model.unknown_time")).replace("T", " ")[:16],
+        when=markdown_literal(when),
     )

@@ -1,5 +1,7 @@
 """The Train page's form: its run settings (URL-backed, bounded by ``tinylm.plan.APP_BOUNDS``), the
-expert-settings block, and the :class:`~tinylm.plan.RunSpec` they describe.
+expert-settings block, and the :class:`~tinylm.plan.RunSpec` they describe; in a class, the settings the
+teacher pushed as the starting point; and the wait a new run would have, with a shorter budget offered
+when the queue is long.
 
 Every setting of the form is a RunSpec field under its own name, so a setting's bounds, its URL value
 and the spec it fills are one and the same; there is no list of limits here to keep in step with the
@@ -8,6 +10,7 @@ library's.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
@@ -15,8 +18,13 @@ import streamlit as st
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.plan import APP_BOUNDS, TOKENIZERS, RunSpec, default_sample_prompt, recommended_spec
 from tinylm.presets import PRESETS
+from ui.class_data import preset_spec, queue_now
+from ui.classroom import Preset
 from ui.i18n import t
 from ui.layout import Page
+from ui.runs import JobManager
+from ui.runs.policy import RUN_OVERHEAD_SECONDS, expected_seconds, fair_budget, queue_wait
+from ui.train_view import duration
 
 SOURCES = [*BUILTIN_CORPORA, "paste", "upload"]
 # The learning rates the slider offers (the library accepts any value in its bounds; a link may too).
@@ -44,6 +52,7 @@ FORM_SETTINGS = (
     "seed",
     "sample_prompt",
 )
+WAIT_REFRESH_SECONDS = 5.0  # the wait a new run would have is re-estimated this often
 
 
 def limits(name: str) -> tuple[Any, Any]:
@@ -80,26 +89,63 @@ def apply_spec(page: Page, spec: RunSpec) -> None:
             page.set(name, getattr(spec, name))
 
 
-def on_source_change(page: Page) -> None:
-    """A corpus was chosen: start again from its recommended settings."""
+def nearest_rate(rate: float) -> float:
+    """The learning rate the slider offers closest to ``rate`` (a preset may hold any in the bounds)."""
+    return min(LEARNING_RATES, key=lambda offered: abs(math.log(offered) - math.log(max(rate, 1e-12))))
+
+
+def starting_spec(corpus: str, preset: str | None = None, overrides: dict[str, Any] | None = None) -> RunSpec:
+    """The recommended settings of a corpus (and preset); in a class, the teacher's settings on top, unless
+    the student picked another preset than the teacher's (then that preset's own settings)."""
+    if overrides and (preset is None or preset == overrides.get("preset", preset)):
+        spec = preset_spec(corpus, {**overrides, **({"preset": preset} if preset else {})})
+        return spec.with_settings(learning_rate=nearest_rate(spec.learning_rate))
+    return recommended_spec(corpus, preset)
+
+
+def on_source_change(page: Page, overrides: dict[str, Any] | None = None) -> None:
+    """A corpus was chosen: start again from its recommended settings (and the class's preset)."""
     page.on_change("corpus")
-    apply_spec(page, recommended_spec(spec_corpus(page.get("corpus"))))
-    page.set("sample_prompt", "")
+    apply_spec(page, starting_spec(spec_corpus(page.get("corpus")), None, overrides))
+    page.set("sample_prompt", (overrides or {}).get("sample_prompt", ""))
 
 
-def on_preset_change(page: Page) -> None:
+def on_preset_change(page: Page, overrides: dict[str, Any] | None = None) -> None:
     page.on_change("preset")
-    apply_spec(page, recommended_spec(spec_corpus(page.get("corpus")), page.get("preset")))
+    apply_spec(page, starting_spec(spec_corpus(page.get("corpus")), page.get("preset"), overrides))
 
 
-def declare_settings(page: Page, default_corpus: str) -> None:
-    """The form's settings, each starting from the recommended spec of the chosen corpus and preset."""
-    page.setting("corpus", default_corpus, options=SOURCES)
-    recommended = recommended_spec(spec_corpus(page.get("corpus")))
+def declare_settings(page: Page, default_corpus: str, overrides: dict[str, Any] | None = None) -> None:
+    """The form's settings, each starting from the recommended spec of the chosen corpus and preset (in
+    a class, with the teacher's settings on top: ``overrides``)."""
+    overrides = overrides or {}
+    page.setting("corpus", overrides.get("corpus", default_corpus), options=SOURCES)
+    recommended = starting_spec(spec_corpus(page.get("corpus")), None, overrides)
     page.setting("preset", recommended.preset, options=list(PRESETS))
-    starting_point = recommended_spec(spec_corpus(page.get("corpus")), page.get("preset"))
+    starting_point = starting_spec(spec_corpus(page.get("corpus")), page.get("preset"), overrides)
     for name in FORM_SETTINGS:
         page.setting(name, getattr(starting_point, name), **validation(name))
+
+
+def apply_class_preset(page: Page, preset: Preset | None) -> bool:
+    """Settings the teacher pushed that this page has not applied yet replace the form's values, once.
+    Which push was applied is itself a setting (``class_preset``, in the URL), so a refresh does not apply
+    it again over the student's own changes. Returns whether it was applied in this run."""
+    if preset is None:
+        return False
+    page.setting("class_preset", "", max_length=24)
+    stamp = f"{preset.set_at:.3f}"
+    if page.get("class_preset") == stamp:
+        return False
+    settings = preset.settings
+    if settings.get("corpus"):
+        page.set("corpus", settings["corpus"])
+    apply_spec(page, starting_spec(spec_corpus(page.get("corpus")), None, settings))
+    page.set("sample_prompt", settings.get("sample_prompt", ""))
+    page.set("class_preset", stamp)
+    for name in page.names:  # the widgets are drawn after this: they show the new values
+        st.session_state[f"{page.name}.{name}"] = page.get(name)
+    return True
 
 
 def form_spec(page: Page, source: str, text_name: str) -> RunSpec:
@@ -185,3 +231,30 @@ def expert_settings(page: Page, source: str, preview: str | None) -> None:
             **page.bind("sample_prompt"),
         )
         st.number_input(t("common.seed"), *limits("seed"), step=1, **page.bind("seed"))
+
+
+def wait_offer(page: Page, manager: JobManager, spec: RunSpec, to_come: int = 0) -> None:
+    """Before Start: how long a run started now would wait (re-estimated every WAIT_REFRESH_SECONDS from
+    the queue and the runs' measured progress) and, when the runs queued (and, in a class, ``to_come``:
+    the classmates who have not started yet) would keep the last of them waiting beyond the target,
+    "Train for N s instead" (ui.runs.policy.fair_budget)."""
+    st.fragment(_wait_panel, run_every=WAIT_REFRESH_SECONDS)(page, manager, spec, to_come)
+
+
+def _wait_panel(page: Page, manager: JobManager, spec: RunSpec, to_come: int) -> None:
+    queue = queue_now(manager)
+    if queue.running < queue.slots and queue.queued == 0:
+        st.caption(t("wait.none"))
+    else:
+        st.caption(t("wait.now", wait=duration(queue.wait), queued=queue.queued, slots=queue.slots))
+    wanted = spec.time_budget if spec.budget == "time" else expected_seconds(spec)
+    waiting = queue.queued + to_come
+    offer = fair_budget(list(queue.seconds_left), waiting, queue.slots, wanted)
+    if offer >= wanted - 0.5:
+        return
+    last = queue_wait(list(queue.seconds_left), [wanted + RUN_OVERHEAD_SECONDS] * waiting, queue.slots)
+    st.caption(t("wait.long", runs=waiting + 1, slots=queue.slots, wait=duration(last)))
+    if st.button(t("wait.offer", seconds=f"{offer:.0f}"), key="train.fair_budget", icon=":material/timer:"):
+        page.set("budget", "time")
+        page.set("time_budget", float(offer))
+        st.rerun()

@@ -5,7 +5,6 @@ download, and settings whose valid range depends on what is shown.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
@@ -15,18 +14,11 @@ from tinylm.tokenizers import Tokenizer
 from ui import figures
 from ui.i18n import current_language, t
 from ui.layout import Page
+from ui.text import markdown_literal  # user text inside Markdown (pages call widgets.markdown_literal)
 
 UNKNOWN_COLOR = "#fecaca"  # a token made of characters the model never saw
 TOKEN_COLOR = "#dbeafe"
 MAX_UNKNOWN_SHOWN = 20
-# Markdown syntax, $maths$, &entities; and :emoji: / :material/icon: shortcodes.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
-
-
-def markdown_literal(text: str) -> str:
-    """User text shown inside st.markdown / st.warning … exactly as typed: every special character
-    backslashed, so it can neither format nor inject anything."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def warn_unknown_chars(chars: Sequence[str]) -> None:

@@ -29,6 +29,7 @@ from tinylm.tokenizers import CharTokenizer
 from ui import runs
 from ui.i18n import STRINGS
 from ui.runs.session import SESSION_RUNS_KEY
+from ui.text import markdown_literal
 
 # A model that trains 150 steps in about a second: 1 layer, 2 heads, d_model 32, context 16.
 TINY = {
@@ -165,7 +166,7 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
         active.model.token_embedding.weight, fresh_jobs.model_for(run_id)[0].model.token_embedding.weight
     )
     at.switch_page("app.py").run()
-    assert view.label in texts(at)
+    assert markdown_literal(view.label) in texts(at)  # the home page's line about the model (Markdown)
     # A refresh (a new session with the same URL) finds the run again; a made-up id is explained.
     again = open_link(run=run_id)
     assert again.session_state["_train_current"] == run_id

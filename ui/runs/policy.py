@@ -1,10 +1,12 @@
 """The job manager's rules as plain functions: its limits, how long runs are expected to take and
-how long a queued run waits, and which runs on disk pruning must keep (see ui/runs/manager.py)."""
+how long a queued run waits, the time budget that keeps a class's waits within minutes, and which runs on
+disk pruning must keep (see ui/runs/manager.py)."""
 
 from __future__ import annotations
 
 import heapq
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +19,12 @@ from ui.runs.records import FINISHED_STATES
 from ui.runs.store import RunStore
 
 LOG = logging.getLogger("tinylm.runs")
+# A class's waits in minutes (fair_budget): the last student of a round should start within this time,
+# no run is offered less than MIN_FAIR_SECONDS, and every run costs about RUN_OVERHEAD_SECONDS beyond its
+# budget (preparing its data and model, the final checkpoint).
+TARGET_WAIT_SECONDS = 210.0
+MIN_FAIR_SECONDS = 10.0
+RUN_OVERHEAD_SECONDS = 2.0
 RECENT_SECONDS = 3600.0  # a run used or finished within this time is never pruned
 NEWEST_KEPT = 3  # every student's newest runs are never pruned (but for their own caps)
 
@@ -93,6 +101,53 @@ def queue_wait(seconds_left: list[float], ahead: list[float], slots: int) -> flo
     for expected in ahead:
         heapq.heappush(free_at, heapq.heappop(free_at) + expected)
     return free_at[0]
+
+
+def fair_budget(
+    seconds_left: list[float],
+    waiting: int,
+    slots: int,
+    wanted: float,
+    *,
+    target: float = TARGET_WAIT_SECONDS,
+    floor: float = MIN_FAIR_SECONDS,
+    overhead: float = RUN_OVERHEAD_SECONDS,
+) -> float:
+    """The time budget to offer a student so that the queue drains within minutes: the longest budget
+    (whole seconds, at most ``wanted``, never below ``floor``) such that if ``waiting`` runs of that
+    budget queue behind the runs training now (``seconds_left`` each) on ``slots`` slots, each costing
+    ``overhead`` seconds more than its budget, the last of them starts within ``target`` seconds.
+
+    ``waiting`` counts the runs that will start before this student's: the ones queued now, or, in a
+    class, the classmates expected in this round (a class of 30 on one slot: 29). A shorter budget does
+    not shorten the student's own wait (the runs ahead keep theirs); it is everyone's fair share of the
+    lesson, and it shortens the wait of everyone behind. When even ``floor`` cannot meet the target,
+    ``floor`` is offered and the page says the honest wait.
+
+        >>> fair_budget([], waiting=29, slots=2, wanted=60.0)   # a class of 30, two slots
+        13.0
+        >>> fair_budget([], waiting=29, slots=1, wanted=60.0)   # ... one slot: the floor
+        10.0
+        >>> fair_budget([20.0], waiting=2, slots=1, wanted=60.0)  # a short queue: what was asked
+        60.0
+    """
+    wanted = float(wanted)
+    if wanted <= floor:
+        return wanted
+
+    def last_start(budget: float) -> float:
+        return queue_wait(list(seconds_left), [budget + overhead] * max(0, waiting), max(1, slots))
+
+    if last_start(wanted) <= target:
+        return wanted
+    low, high = math.floor(floor), math.ceil(wanted)  # last_start(low) may exceed the target: the floor
+    while high - low > 1:  # the largest whole second that meets the target (last_start grows with it)
+        middle = (low + high) // 2
+        if last_start(middle) <= target:
+            low = middle
+        else:
+            high = middle
+    return float(min(max(low, floor), wanted))
 
 
 def owned_runs(store: RunStore, owner: str | None) -> list[dict[str, Any]]:

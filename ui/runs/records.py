@@ -27,6 +27,7 @@ from tinylm.checkpoint import HISTORY_WIDTHS
 from tinylm.checkpoint import clean_history as clean_checkpoint_history
 from tinylm.job import jsonable
 from tinylm.plan import RunSpec
+from ui.text import bidi_visible
 
 ACTIVE_STATES = ("queued", "preparing", "running", "paused")
 FINISHED_STATES = ("done", "stopped", "failed", "error", "interrupted", "uploaded")
@@ -45,8 +46,9 @@ def empty_history() -> dict[str, list[tuple]]:
 
 
 def run_label(spec: RunSpec, created: float) -> str:
-    """A short name for menus: corpus · shape · start time (no part of the secret run id)."""
-    corpus = spec.corpus if spec.corpus != "custom" else (spec.text_name or "custom")[:24]
+    """A short name for menus: corpus · shape · start time (no part of the secret run id). A file name's
+    bidirectional controls are shown as placeholders: they cannot reverse the rest of the label."""
+    corpus = spec.corpus if spec.corpus != "custom" else bidi_visible((spec.text_name or "custom")[:24])
     clock = datetime.fromtimestamp(created).strftime("%H:%M:%S")
     return f"{corpus} · {spec.n_layers}L×{spec.n_heads}H d{spec.d_model} · {clock}"
 
