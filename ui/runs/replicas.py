@@ -60,6 +60,11 @@ class ReplicaSharing:
 
         return sink, registered
 
+    def elsewhere_seconds_left(self) -> list[float]:
+        """Seconds left of each run other replicas train on the same cluster (none for a local backend):
+        for estimates of the wait a new run would have (ui/class_data.queue_now)."""
+        return self._others()
+
     def _others(self) -> list[float]:
         """Seconds left of the runs other replicas train on the same cluster ([] for the thread backend)."""
         others = getattr(self.backend, "others", None)
