@@ -2,12 +2,12 @@
 
 Two ``streamlit run app.py`` servers on two ports, both with TINYLM_RAY_ADDRESS pointing at a local
 2-CPU Ray cluster this module starts (and stops by its process id: tests/raycluster.py), the same
-TINYLM_RUNS_DIR and the same TINYLM_CLASSROOM_DB. A student starts a run on replica A; their
-reconnect lands on replica B (the same link, the other port: as when a load balancer sends them
-elsewhere), where they find it training, then finished with its model. Then two students, one on each
-replica, train at once through the cluster, neither waiting in a queue. (The classroom database is
-shared too, but no page of this branch uses classes yet: tests/test_classroom_store.py tests the store on
-SQLite and on PostgreSQL.)
+TINYLM_RUNS_DIR and the same TINYLM_CLASSROOM_DB (a SQLite file: two processes of one machine; several
+machines use PostgreSQL, whose store tests/test_classroom_store.py runs). A student joins a class and
+starts a run on replica A; their reconnect lands on replica B (the same link, the other port: as when a
+load balancer sends them elsewhere), where they find their class and their run, training, then finished
+with its model. Then two students, one on each replica, train at once through the cluster, neither
+waiting in a queue.
 
 Cookies belong to a host, not to a port, so one browser context is one student on both replicas (as
 behind one load balancer's address).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,12 @@ QUERY = {
 }
 
 
+@dataclass
+class Replicas:
+    urls: list[str]  # the two servers' base URLs
+    classroom_db: str
+
+
 @pytest.fixture(scope="module")
 def ray_cluster() -> Iterator[LocalRayCluster]:
     require_ray()
@@ -53,8 +60,8 @@ def ray_cluster() -> Iterator[LocalRayCluster]:
 
 
 @pytest.fixture(scope="module")
-def replicas(chromium, ray_cluster, tmp_path_factory) -> Iterator[list[str]]:
-    """Two app servers on one cluster, one runs folder, one database; their base URLs."""
+def replicas(chromium, ray_cluster, tmp_path_factory) -> Iterator[Replicas]:
+    """Two app servers on one cluster, one runs folder, one database."""
     base = tmp_path_factory.mktemp("replicas")
     env = {
         **os.environ,
@@ -75,7 +82,7 @@ def replicas(chromium, ray_cluster, tmp_path_factory) -> Iterator[list[str]]:
                 wait_healthy(process, port, STARTUP_SECONDS)
             except RuntimeError as exc:
                 pytest.fail(f"{exc}:\n{log.read_text(errors='replace')[-3000:]}")
-        yield [f"http://127.0.0.1:{port}" for _, port, _ in servers]
+        yield Replicas([f"http://127.0.0.1:{port}" for _, port, _ in servers], env["TINYLM_CLASSROOM_DB"])
     finally:
         for process, _, _ in servers:
             stop_app(process)
@@ -92,7 +99,7 @@ def open_tab(browser, replicas) -> Iterator[Callable[..., App]]:
         if context is None:
             context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
             contexts.append(context)
-        app = App(context.new_page(), replicas[replica])
+        app = App(context.new_page(), replicas.urls[replica])
         apps.append(app)
         return app
 
@@ -113,8 +120,20 @@ def start_training(app: App, opened: bool = False) -> str:
     return app.query()["run"]
 
 
-def test_a_student_reconnecting_to_another_replica_finds_the_run_training_then_finished(open_tab):
+def test_a_student_reconnecting_to_another_replica_finds_the_class_and_the_run_training_then_finished(
+    open_tab, replicas
+):
+    from ui.classroom import ClassroomStore
+
+    store = ClassroomStore(replicas.classroom_db)
+    code, _ = store.create_class("Lesson 15")  # as a teacher would, in the shared database
     on_a = open_tab(0)
+    on_a.goto_url(f"{on_a.base_url}/Class?lang=en&class={code}")
+    on_a.fill("class.name", "Ann")
+    on_a.wait_idle()
+    on_a.click("class.join")
+    member = t("class.sidebar_member", "en", name="Lesson 15", you="Ann")
+    expect(on_a.page.locator('[data-testid="stSidebar"] [data-testid="stText"]')).to_have_text(member)
     run_id = start_training(on_a)
     expect(on_a.alerts("Info").filter(has_text=t("train.queued", "en", position=1))).to_have_count(0)
     on_a.assert_clean()
@@ -124,11 +143,15 @@ def test_a_student_reconnecting_to_another_replica_finds_the_run_training_then_f
     on_a.page.close()
     on_b.open("train", run=run_id, **QUERY)
     assert on_b.query()["run"] == run_id
+    expect(on_b.page.locator('[data-testid="stSidebar"] [data-testid="stText"]')).to_have_text(member)
     expect(on_b.key("train.stop").locator("button")).to_be_visible()  # training, and hers to control
     expect(on_b.key("train.start").locator("button")).to_be_disabled()  # one run at a time, here too
     wait_until_trained(on_b)
     expect(on_b.alerts("Success").filter(has_text=t("train.now_active", "en"))).to_be_visible()
     on_b.assert_clean()
+    klass = store.find_class(code)
+    assert [run.run_id for run in store.runs_of_class(klass)] == [run_id]  # on the class's dashboard
+    store.close()
 
     # Back on replica A later: the finished run, with its model.
     again = open_tab(0, context=on_b.page.context)
