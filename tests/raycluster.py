@@ -81,7 +81,9 @@ class LocalRayCluster:
         deadline = time.monotonic() + STARTUP_SECONDS
         while not self._ready():
             if self.process.poll() is not None:
-                raise RuntimeError(f"ray start exited with {self.process.returncode}:\n{self.log_tail()}")
+                failure = f"ray start exited with {self.process.returncode}:\n{self.log_tail()}"
+                self.stop()
+                raise RuntimeError(failure)
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"the Ray head did not start within {STARTUP_SECONDS} s")
