@@ -316,6 +316,7 @@ def queue_now(manager: JobManager) -> QueueNow:
     running = [view for view in views if view.status != "queued"]
     queued = sorted((v for v in views if v.status == "queued"), key=lambda v: v.queue_position or 0)
     left = tuple(v.eta_seconds if v.eta_seconds is not None else expected_seconds(v.spec) for v in running)
+    left += tuple(manager.elsewhere_seconds_left())  # other app replicas' runs on a shared Ray cluster
     slots = max(1, manager.server_load()["max_jobs"])
     wait = queue_wait(list(left), [expected_seconds(v.spec) for v in queued], slots)
-    return QueueNow(wait, len(running), len(queued), slots, left)
+    return QueueNow(wait, len(left), len(queued), slots, left)

@@ -3,6 +3,8 @@
     records.py   a run's state (RunRecord), what pages draw (RunView), its JSON on disk
     store.py     the runs folder: atomic writes of records and checkpoints, run ids
     backend.py   the backend interface and the in-process backend (a thread per run)
+    ray_backend.py, ray_actor.py   the Ray backend: a run per actor of a cluster (TINYLM_RAY_ADDRESS)
+    replicas.py  what the manager does when several app replicas share a cluster and the runs folder
     manager.py   the queue, fair sharing, the janitor, pruning, the models of finished runs
     session.py   Streamlit glue: a session's runs, the student's id, the sidebar badge
 
@@ -40,13 +42,20 @@ __all__ = [
     "valid_run_id",
 ]
 
+RAY_ADDRESS_ENV = "TINYLM_RAY_ADDRESS"  # the Ray cluster's address ("auto", "host:6379"); unset: threads
 _MANAGER: JobManager | None = None
 _MANAGER_LOCK = threading.Lock()
 
 
 def backend_from_env(limits: Limits) -> Backend:
-    """The backend the environment asks for: ``TINYLM_BACKEND=process`` trains in worker processes of
-    this machine; unset (or ``thread``), in threads of this server process (the embedded default)."""
+    """The backend the environment asks for: a Ray cluster when TINYLM_RAY_ADDRESS is set
+    (ui/runs/ray_backend.py: the cluster's CPUs are the slots, TINYLM_MAX_JOBS does not apply);
+    else ``TINYLM_BACKEND=process`` trains in worker processes of this machine; unset (or
+    ``thread``), in threads of this server process (the embedded default)."""
+    if os.environ.get(RAY_ADDRESS_ENV):
+        from ui.runs.ray_backend import RayBackend  # imports ray: only when asked for
+
+        return RayBackend.from_env(orphan_seconds=limits.orphan_seconds)
     if os.environ.get("TINYLM_BACKEND", "thread") == "process":
         from ui.runs.process_backend import ProcessBackend
 

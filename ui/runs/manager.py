@@ -44,7 +44,14 @@ from ui.runs.policy import (
     queue_wait,
     session_alive_in_streamlit,
 )
-from ui.runs.records import FINISHED_STATES, RunRecord, RunView, clean_history, clean_samples
+from ui.runs.records import ACTIVE_STATES, FINISHED_STATES, RunRecord, RunView, clean_history, clean_samples
+from ui.runs.replicas import (
+    QUEUED_FRESH_SECONDS,
+    QUEUED_REWRITE_SECONDS,
+    ReplicaSharing,
+    mark_paused,
+    mark_resumed,
+)
 from ui.runs.store import RunStore, new_run_id, valid_run_id
 
 LOG = logging.getLogger("tinylm.runs")
@@ -56,7 +63,7 @@ SAVE_EVERY_SECONDS = 5.0  # a training run's checkpoint is written at an evaluat
 WRITE_EVERY_SECONDS = 5.0  # ... and its run.json
 
 
-class JobManager:
+class JobManager(ReplicaSharing):
     """Thread-safe; one per server process (see ``ui.runs.manager()``)."""
 
     def __init__(
@@ -77,6 +84,7 @@ class JobManager:
         self._texts: dict[str, str | None] = {}  # a queued run's custom text, until it starts
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
+        self._attached: set[str] = set()  # live runs another replica started (see _attach)
         self._finished_cache: OrderedDict[str, RunRecord] = OrderedDict()  # finished runs (LRU)
         self._models: OrderedDict[str, tuple[Checkpoint, int]] = OrderedDict()  # their models (LRU)
         self._uses: dict[str, tuple[float, tuple[str, ...]]] = {}  # session → (last seen, runs it shows)
@@ -92,10 +100,12 @@ class JobManager:
             raise TinyLMError(
                 "unknown_corpus", "unknown corpus", name=spec.corpus, choices=", ".join(BUILTIN_CORPORA)
             )
+        elsewhere = len(self._others())
         with self._lock:
             if self.active_run_of(owner) is not None:
                 raise TinyLMError("one_run_each", "this student already has a run queued or training")
-            if len(self._queue) >= self.limits.max_queue and len(self._running) >= self.backend.slots():
+            busy = len(self._running) + elsewhere
+            if len(self._queue) >= self.limits.max_queue and busy >= self.backend.slots():
                 raise TinyLMError("queue_full", "the queue is full", limit=self.limits.max_queue)
             run_id = new_run_id()
             record = RunRecord(run_id, spec, owner=owner)
@@ -121,14 +131,8 @@ class JobManager:
         record = self._live_record(run_id)
         if record is None or not (force or self.can_control(run_id, who)):
             return False
-        with record.lock:
-            if record.status not in ("preparing", "running"):
-                return False
-            record.pause_requested = True
-            record.paused_since = time.monotonic()
-            if record.status == "running":
-                record.status = "paused"
-            record.bump()
+        if not mark_paused(record):
+            return False
         handle = self._handles.get(run_id)
         if handle is not None:
             handle.pause()
@@ -138,14 +142,7 @@ class JobManager:
         record = self._live_record(run_id)
         if record is None or not (force or self.can_control(run_id, who)):
             return False
-        with record.lock:
-            record.pause_requested = False
-            if record.paused_since is not None:
-                record.paused_total += time.monotonic() - record.paused_since
-                record.paused_since = None
-            if record.status == "paused":
-                record.status = "running"
-            record.bump()
+        mark_resumed(record)
         handle = self._handles.get(run_id)
         if handle is not None:
             handle.resume()
@@ -206,9 +203,11 @@ class JobManager:
                     self._uses.pop(min(self._uses, key=lambda s: self._uses[s][0]))
         states = {}
         with self._lock:
-            live = [self._live[r] for r in run_ids if r in self._live]
-        for record in live:
+            live = [(self._live[r], self._handles.get(r)) for r in run_ids if r in self._live]
+        for record, handle in live:
             record.touch(session_id)
+            if hasattr(handle, "touch"):  # a backend shared by replicas: tell the run itself
+                handle.touch()
             states[record.run_id] = (record.status, record.step)
         return states
 
@@ -234,13 +233,16 @@ class JobManager:
     def estimated_wait(self, run_id: str) -> float | None:
         """Seconds until a queued run starts: the slots free up as the training runs end (their own
         time left, from their measured progress) and then as each run queued before it ends."""
+        if self.queue_position(run_id) is None:
+            return None
+        elsewhere = self._others()  # other replicas' runs on a shared cluster
         with self._lock:
             if run_id not in self._queue:
                 return None
             running = [self._live[r] for r in self._running if r in self._live]
             ahead = [self._live[r] for r in list(self._queue)[: self._queue.index(run_id)]]
             slots = max(1, self.backend.slots())
-        left = [self._seconds_left(r) for r in running]
+        left = [self._seconds_left(r) for r in running] + elsewhere
         return queue_wait(left, [float(r.data.get("expected_seconds", 60.0)) for r in ahead], slots)
 
     @staticmethod
@@ -339,9 +341,10 @@ class JobManager:
 
     def server_load(self) -> dict[str, int]:
         """How busy the server is: runs training, runs waiting, training slots."""
+        elsewhere = len(self._others())
         with self._lock:
             return {
-                "running": len(self._running),
+                "running": len(self._running) + elsewhere,
                 "queued": len(self._queue),
                 "max_jobs": self.backend.slots(),
             }
@@ -367,9 +370,10 @@ class JobManager:
             time.sleep(0.05)
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every run and the janitor, and wait for the backend (tests, server exit)."""
+        """Stop every run and the janitor, and wait for the backend (tests, server exit). Runs on a
+        backend shared by replicas go on training (another replica may follow them: ray_backend.py)."""
         self._closed.set()
-        for run_id in self.live_jobs():
+        for run_id in [] if getattr(self.backend, "runs_outlive_server", False) else self.live_jobs():
             self.stop(run_id, reason="user", force=True)
         self.backend.shutdown(timeout)
         self._janitor.join(timeout)
@@ -381,6 +385,9 @@ class JobManager:
         if kind == "end":
             self._end_run(record, event)
             return
+        if kind == "paused":  # the run's own pause state changed (a replica paused or resumed it)
+            mark_paused(record) if event["paused"] else mark_resumed(record)
+            return
         record.apply(event)
         now = time.monotonic()
         if kind == "prepared":
@@ -388,8 +395,8 @@ class JobManager:
                 record.started_clock = now
         elif kind == "eval" and event["step"] > 0 and now - record.last_saved > SAVE_EVERY_SECONDS:
             record.last_saved = now
-            self._save_model(record)
-        if now - record.last_written > WRITE_EVERY_SECONDS:
+            self._save_at_evaluation(record)
+        if now - record.last_written > WRITE_EVERY_SECONDS and self._writes_while_active(record):
             self._write(record)
 
     def _end_run(self, record: RunRecord, event: dict[str, Any]) -> None:
@@ -407,7 +414,8 @@ class JobManager:
         self._schedule()
 
     def _save_model(self, record: RunRecord) -> None:
-        handle = self._handles.get(record.run_id)
+        with self._lock:
+            handle = self._handles.get(record.run_id)
         checkpoint = handle.checkpoint() if handle is not None else None
         if checkpoint is None:
             return
@@ -436,12 +444,21 @@ class JobManager:
         document = self.store.read_record(run_id)
         if document is None:
             return None
+        shared = getattr(self.backend, "runs_outlive_server", False)
+        if shared and document.get("status") in ACTIVE_STATES:  # another replica's run, maybe
+            live = self._attach(run_id, document)
+            if live is not None:
+                return live
+            document = self.store.read_record(run_id) or document  # it may have ended meanwhile
         try:
             record = RunRecord.from_json(document)
         except (KeyError, TypeError, ValueError):
             LOG.warning("run %s: run.json unreadable", run_id)
             return None
         record.model_saved = record.model_saved and self.store.has_checkpoint(run_id)  # what the disk holds
+        if shared and document.get("status") == "queued" and self._fresh(run_id, QUEUED_FRESH_SECONDS):
+            record.status, record.message = "queued", None  # in another replica's queue: not cached
+            return record
         with self._lock:
             if run_id in self._live:  # submitted meanwhile (cannot happen with random ids)
                 return self._live[run_id]
@@ -463,10 +480,15 @@ class JobManager:
             self._models.popitem(last=False)
 
     def _schedule(self) -> None:
-        """Start queued runs while there are free training slots."""
+        """Start queued runs while there are free training slots (on a shared cluster, the slots other
+        replicas' runs hold are busy too)."""
         while True:
             with self._lock:
-                if not self._queue or len(self._running) >= self.backend.slots() or self._closed.is_set():
+                if not self._queue or self._closed.is_set():
+                    return
+            elsewhere = len(self._others())
+            with self._lock:
+                if not self._queue or len(self._running) + elsewhere >= self.backend.slots():
                     return
                 run_id = self._queue.popleft()
                 record = self._live[run_id]
@@ -476,15 +498,17 @@ class JobManager:
                     record.status = "preparing"
                     record.bump()
             meta = {"name": record.label, "created": record.created, "run_id": run_id}
-            handle = self.backend.start(
-                run_id, record.spec, text, meta, lambda event, r=record: self._on_event(r, event)
-            )
+            sink, registered = self._sink(record)
+            handle = self.backend.start(run_id, record.spec, text, meta, sink)
             with self._lock:
                 if run_id in self._live:
                     self._handles[run_id] = handle
+            registered.set()
             with record.lock:
-                paused = record.pause_requested
-            if paused:
+                paused, stopped, reason = record.pause_requested, record.stop_requested, record.stop_reason
+            if stopped:  # stopped while the backend was starting it (a Ray actor takes a moment)
+                handle.stop(reason or "user")
+            elif paused:
                 handle.pause()
 
     def _leave_live_set(self, record: RunRecord) -> None:
@@ -492,6 +516,7 @@ class JobManager:
         with self._lock:
             self._live.pop(record.run_id, None)
             self._running.discard(record.run_id)
+            self._attached.discard(record.run_id)
             handle = self._handles.pop(record.run_id, None)
             self._finished_cache[record.run_id] = record
             self._finished_cache.move_to_end(record.run_id)
@@ -516,11 +541,19 @@ class JobManager:
         now = time.monotonic()
         with self._lock:
             live = list(self._live.values())
+        if getattr(self.backend, "runs_outlive_server", False):  # other replicas see it as queued
+            for record in live:
+                if record.status == "queued" and now - record.last_written > QUEUED_REWRITE_SECONDS:
+                    self._write(record)
         for record in live:
+            handle = self._handles.get(record.run_id)
+            seen_anywhere = handle.unseen_seconds() if hasattr(handle, "unseen_seconds") else None
             with record.lock:
                 if record.stop_requested:
                     continue
                 unseen = now - record.last_seen
+                if seen_anywhere is not None:  # shown by a page of another replica
+                    unseen = min(unseen, seen_anywhere)
                 watchers = list(record.watchers)
                 paused = record.paused_total + (now - record.paused_since if record.paused_since else 0.0)
                 started = record.started_clock
