@@ -78,3 +78,18 @@ def test_a_worker_that_dies_leaves_an_interrupted_run_with_its_last_saved_model(
     # The next run gets a fresh worker.
     again = manager.submit(SMALL, owner="ann")
     assert manager.wait(again, timeout=120).status == "done"
+
+
+def test_a_start_never_waits_for_a_worker_process_and_a_stop_before_it_connects_is_kept(tmp_path):
+    backend = ProcessBackend(
+        max_jobs=1
+    )  # its worker starts in the background (importing torch takes seconds)
+    made = JobManager(tmp_path / "runs", Limits(max_jobs=1), backend=backend, session_alive=lambda s: False)
+    try:
+        run_id = made.submit(LONG, owner="ann")  # returns at once, though no worker is connected yet
+        assert backend._workers[0].connection is None and made.get(run_id).status == "preparing"
+        assert made.stop(run_id, "ann")  # asked for before any worker took the run
+        view = made.wait(run_id, timeout=90)
+        assert view.status == "stopped" and view.step == 0
+    finally:
+        made.shutdown()

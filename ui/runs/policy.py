@@ -40,7 +40,7 @@ def cpu_count() -> int:
 @dataclass
 class Limits:
     max_jobs: int = field(default_factory=lambda: max(1, cpu_count() - 1))
-    max_queue: int = 20
+    max_queue: int = 40  # a class of 30 all pressing Start fits (a student has one queued or training run)
     max_runs: int = 50
     orphan_seconds: float = 90.0
     max_pause_seconds: float = 600.0  # all of a run's pauses together
