@@ -46,7 +46,7 @@ def unigram_entropy(text: str) -> float:
 
 
 def test_names() -> None:
-    assert BUILTIN_CORPORA == ("stories-en", "stories-zh", "copy", "reverse", "sort", "add")
+    assert BUILTIN_CORPORA == ("stories-en", "stories-zh", "copy", "reverse", "sort", "add", "repeats")
     assert TASKS == ("copy", "reverse", "sort", "add")
 
 
@@ -126,6 +126,8 @@ def test_corpus_info(name: str) -> None:
     assert info["name"] == name
     if name in TASKS:
         assert (info["kind"], info["language"]) == ("task", None)
+    elif name == "repeats":
+        assert (info["kind"], info["language"]) == ("repeats", None)
     else:
         assert (info["kind"], info["language"]) == ("stories", name[-2:])
     for key in ("title_en", "title_zh", "description_en", "description_zh"):

@@ -1,0 +1,123 @@
+"""A repetition-rich corpus, where a two-layer model learns to copy (grows induction heads) in minutes.
+
+``repeats``: random letters with two kinds of repetition, segment after segment:
+
+    qmzkrtbqmzkrtb cvcvcvcvcv wfoayhxnwfoayhxn …      (written without the spaces)
+
+* a run: L different letters (L from 8 to 26) drawn at random from a-z, then the same L letters again.
+  Nothing in the first copy is predictable (ln 26 ≈ 3.26 nats a letter); everything in the second copy
+  is, by looking back: the next letter is the one that followed the current letter the last time it
+  appeared. That is the induction-head rule ([a][b] … [a] → [b]) of Olsson et al. 2022, and the only way
+  to predict it: the length varies, so no head that looks a fixed distance back can copy.
+* an alternation (three segments in ten): two random letters taking turns, 8 to 16 letters long. Here the
+  next letter is the one *before* the current one, which a single previous-token head predicts.
+
+Why it learns quickly. An induction head is the second half of a two-head circuit whose first half is a
+previous-token head in an earlier layer (see ``tinylm.explain.induction``). In natural text such heads
+form early, for the n-gram statistics; in random letters nothing rewards them but the finished circuit,
+so training sits on a long plateau. The alternations reward a previous-token head on their own, and it
+appears within a few hundred steps; the induction head then follows (measured, README). No letter occurs
+twice in a run, so a letter of the second copy has exactly one earlier occurrence in its run and the rule
+has a single answer (with repeated letters it forms much later). A one-layer model learns the
+alternations but can never copy the runs (its keys only know their own letter and position): the
+contrast the corpus is for.
+
+Lines break between segments every ~80 characters. The held-out validation part (the last 10 %) holds
+new runs, never seen in training: its loss is low only for a model that copies from the context, so the
+in-context-learning score on it is meaningful.
+
+``INDUCTION_PRESETS`` are settings (ModelConfig / TrainConfig field names, plus "budget" and "max_steps")
+for a 2-layer model that learns to copy on this corpus and a 1-layer model with the same budget that
+cannot.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tinylm.config import ModelConfig
+    from tinylm.train import TrainConfig
+
+NAME = "repeats"
+ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+MIN_RUN, MAX_RUN = 8, 26  # letters in a run (every run is written twice)
+ALTERNATION_SHARE = 0.3  # of the segments
+MIN_ALTERNATION, MAX_ALTERNATION = 8, 16  # letters in an alternation
+LINE_CHARS = 80  # a line ends after the first segment that reaches this many characters
+
+INFO: dict[str, str] = {
+    "title_en": "Repeated letters (induction)",
+    "title_zh": "重复字母（归纳头）",
+    "description_en": (
+        'Runs of 8-26 random letters, each written twice in a row ("qmzkrtbqmzkrtb"), and two-letter '
+        'alternations ("cvcvcvcv"). The first copy of a run cannot be predicted; the second can, by looking '
+        "back at what followed the same letter last time. A two-layer model suddenly learns this copying "
+        "trick (an induction head); a one-layer model never does."
+    ),
+    "description_zh": (
+        '由 8 到 26 个随机字母组成的片段，每段连续写两遍（"qmzkrtbqmzkrtb"），中间夹着两个字母的交替'
+        '（"cvcvcvcv"）。每段的第一遍无法预测；第二遍可以：回头看上次同一个字母后面跟的是什么。'
+        "两层模型会突然学会这种复制技巧（归纳头）；一层模型永远学不会。"
+    ),
+}
+
+
+def segment(rng: random.Random) -> str:
+    """One segment: a run of distinct random letters written twice, or (sometimes) an alternation."""
+    if rng.random() < ALTERNATION_SHARE:
+        first, second = rng.sample(ALPHABET, 2)
+        return ((first + second) * MAX_ALTERNATION)[: rng.randint(MIN_ALTERNATION, MAX_ALTERNATION)]
+    run = "".join(rng.sample(ALPHABET, rng.randint(MIN_RUN, MAX_RUN)))
+    return run + run
+
+
+def generate_repeats(n_chars: int, rng: random.Random) -> str:
+    """About ``n_chars`` characters of segments (never more), in lines of ~LINE_CHARS characters."""
+    lines: list[str] = []
+    size = 0
+    line = ""
+    while True:
+        line += segment(rng)
+        if len(line) >= LINE_CHARS:
+            if size + len(line) + 1 > n_chars:
+                break
+            lines.append(line + "\n")
+            size += len(line) + 1
+            line = ""
+    return "".join(lines)
+
+
+INDUCTION_PRESETS: dict[str, dict[str, Any]] = {
+    "induction-2l": {
+        "n_layers": 2,
+        "n_heads": 4,
+        "d_model": 64,
+        "context_len": 64,
+        "pos_encoding": "sinusoidal",
+        "attention_only": True,
+        "tie_weights": False,
+        "batch_size": 32,
+        "learning_rate": 3e-3,
+        "precision": "fp32",
+        "budget": "steps",
+        "max_steps": 2000,
+    },
+}
+INDUCTION_PRESETS["induction-1l"] = {**INDUCTION_PRESETS["induction-2l"], "n_layers": 1}
+
+
+def preset_configs(name: str, vocab_size: int, seed: int = 0) -> tuple[ModelConfig, TrainConfig]:
+    """The ModelConfig and TrainConfig of an induction preset (for the CLI, the tests, the benchmark)."""
+    from dataclasses import fields
+
+    from tinylm.config import ModelConfig
+    from tinylm.train import TrainConfig  # imported here: tinylm.train imports the corpora, which import us
+
+    preset = INDUCTION_PRESETS[name]
+    model_names = {f.name for f in fields(ModelConfig)}
+    train_names = {f.name for f in fields(TrainConfig)}
+    model = ModelConfig(vocab_size=vocab_size, **{k: v for k, v in preset.items() if k in model_names})
+    train = TrainConfig(seed=seed, **{k: v for k, v in preset.items() if k in train_names})
+    return model, train
