@@ -23,6 +23,7 @@ from tinylm.explain.induction import (
     loss_windows,
     position_losses,
     previous_token_score,
+    probe_for_context,
     probe_tokens,
     repeated_probe,
     second_copy_loss,
@@ -229,3 +230,14 @@ def test_a_trainer_without_extras_keeps_the_old_history_keys():
     trainer.run()
     keys = {"train", "val", "learning_rate", "tokens_per_sec", "accuracy", "samples"}
     assert set(trainer.history.to_dict()) == keys
+
+
+def test_the_probe_fits_the_context_and_a_tiny_context_records_only_the_icl_score():
+    tokenizer = CharTokenizer.from_text(SMALL_TEXT)
+    assert probe_for_context(tokenizer, 64).ids.shape == (4, 48)  # 2 × 24
+    assert probe_for_context(tokenizer, 20).ids.shape == (4, 20)  # 2 × T/2
+    assert probe_for_context(tokenizer, 3) is None
+    config = ModelConfig(vocab_size=tokenizer.vocab_size, context_len=3, d_model=16, n_layers=1, n_heads=2)
+    data = prepare_data(SMALL_TEXT, tokenizer, config.context_len)
+    extras = training_recorder(tokenizer, data.val, 3)(TinyLM(config))
+    assert set(extras) == {"icl"}

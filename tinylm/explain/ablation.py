@@ -31,8 +31,7 @@ from tinylm.explain.induction import (
     RepeatedProbe,
     loss_windows,
     position_losses,
-    probe_tokens,
-    repeated_probe,
+    probe_for_context,
     second_copy_loss,
 )
 from tinylm.model import TinyLM
@@ -127,6 +126,8 @@ def explain_head_ablation(
     """``head_ablation`` on a fresh probe (n tokens repeated, at most half the context) and ``text``
     (its first ``max_tokens`` tokens, cut into windows of the model's context)."""
     context = model.config.context_len
-    probe = repeated_probe(probe_tokens(tokenizer), n=max(2, min(n, context // 2)), batch=batch, seed=seed)
+    probe = probe_for_context(tokenizer, context, n, batch, seed)
+    if probe is None:
+        raise ValueError("the context is too short for a repeated probe (4 tokens at least)")
     windows = loss_windows(tokenizer.encode(text)[:max_tokens], context, max_tokens)
     return head_ablation(model, probe, windows, mode)

@@ -226,6 +226,15 @@ def second_copy_loss(losses: np.ndarray, n: int) -> float:
     return float(np.asarray(losses)[n : 2 * n - 1].mean())
 
 
+def probe_for_context(
+    tokenizer: Tokenizer, context_len: int, n: int = PROBE_LENGTH, batch: int = PROBE_BATCH, seed: int = 0
+) -> RepeatedProbe | None:
+    """A probe of min(n, T/2) tokens repeated, drawn from ``probe_tokens``; None if T < 4."""
+    if context_len < 4:
+        return None
+    return repeated_probe(probe_tokens(tokenizer), n=min(n, context_len // 2), batch=batch, seed=seed)
+
+
 def training_recorder(
     tokenizer: Tokenizer,
     val_ids: torch.Tensor,
@@ -236,18 +245,19 @@ def training_recorder(
     seed: int = 0,
 ) -> Callable[[TinyLM], dict]:
     """A ``Trainer(eval_extras=...)`` hook: at every evaluation, every head's induction and previous-token
-    scores on a fixed probe and the ICL score on fixed held-out windows, as JSON-ready numbers:
-    {"induction": [[I per head] per layer], "prev_token": [[P ...] ...], "icl": ICL}."""
-    n = max(2, min(n, context_len // 2))
-    probe = repeated_probe(probe_tokens(tokenizer), n=n, batch=batch, seed=seed)
+    scores on a fixed probe (n tokens twice, at most half the context) and the ICL score on fixed held-out
+    windows, as JSON-ready numbers: {"induction": [[I per head] per layer], "prev_token": [[P …] …],
+    "icl": ICL}. A context under 4 tokens has no room for a probe: then only "icl"."""
+    probe = probe_for_context(tokenizer, context_len, n, batch, seed)
     windows = loss_windows(val_ids, context_len, max_tokens)
 
     def record(model: TinyLM) -> dict:
-        scores = head_scores(model, probe)
-        return {
-            "induction": np.round(scores.induction, 4).tolist(),
-            "prev_token": np.round(scores.previous_token, 4).tolist(),
-            "icl": round(icl_score(position_losses(model, windows)), 4),
-        }
+        extras: dict = {}
+        if probe is not None:
+            scores = head_scores(model, probe)
+            extras["induction"] = np.round(scores.induction, 4).tolist()
+            extras["prev_token"] = np.round(scores.previous_token, 4).tolist()
+        extras["icl"] = round(icl_score(position_losses(model, windows)), 4)
+        return extras
 
     return record
