@@ -47,7 +47,7 @@ def test_repeats_is_a_builtin_corpus_with_a_description():
     assert NAME == "repeats" and NAME in BUILTIN_CORPORA
     info = corpus_info(NAME)
     assert (info["kind"], info["language"]) == ("repeats", None)
-    for example in ("qmzkrtbqmzkrtb", "cvcvcvcv"):
+    for example in ("qmzkrtbxqmzkrtbx", "cvcvcvcv"):
         assert example in info["description_en"] and example in info["description_zh"]
     assert load_text(NAME, seed=2, n_chars=5000) == generate_corpus(NAME, 5000, seed=2)
 
