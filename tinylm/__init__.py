@@ -4,7 +4,7 @@
     model = TinyLM(ModelConfig(vocab_size=V, context_len=T, d_model=D, n_layers=L, n_heads=H))
     out = model(idx, targets=None, return_attention=True)   # out.logits, out.loss, out.attentions
 
-Modules, one idea each: config, positional, model, tokenizers, corpora, data, train, generate,
+Modules, one idea each: config, positional, model, tokenizers, corpora (and repeats), data, train, generate,
 checkpoint, introspect (what the app shows), fast (speed tricks), bench, cli.
 """
 
