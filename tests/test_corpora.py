@@ -28,7 +28,7 @@ def unigram_entropy(text: str) -> float:
 
 
 def test_names() -> None:
-    assert BUILTIN_CORPORA == ("stories-en", "stories-zh", "copy", "reverse", "sort", "add")
+    assert BUILTIN_CORPORA == ("stories-en", "stories-zh", "copy", "reverse", "sort", "add", "repeats")
     assert TASKS == ("copy", "reverse", "sort", "add")
 
 
@@ -93,6 +93,8 @@ def test_corpus_info(name: str) -> None:
     assert info["name"] == name
     if name in TASKS:
         assert (info["kind"], info["language"]) == ("task", None)
+    elif name == "repeats":
+        assert (info["kind"], info["language"]) == ("repeats", None)
     else:
         assert (info["kind"], info["language"]) == ("stories", name[-2:])
 

@@ -9,21 +9,17 @@ after the other. The exact-match metric itself is tested in test_task_generators
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
+from tests.helpers import last_line_of_python
 from tinylm.presets import PRESETS, RECOMMENDED
 from tinylm.tasks import TASKS, evaluate_task
 from tinylm.train import Trainer, greedy_completer
 
 HIGH = 0.8  # exact match on 200 held-out questions; the measured values are in tinylm/presets.py
-ROOT = Path(__file__).resolve().parents[1]
 TRAIN_TIMEOUT = 900  # seconds for one task's training (about 40-150 s on the project's machine)
 
 
@@ -47,19 +43,9 @@ def train_and_score(task: str) -> float:
 
 
 def score_in_subprocess(task: str) -> float:
-    """train_and_score in a fresh interpreter: each training gets its own process (and core), and
-    nothing the other tests did in this process (torch's thread pool, AppTest's __main__) leaks in."""
+    """train_and_score in a fresh interpreter (tests.helpers.last_line_of_python)."""
     code = f"from tests.test_tasks import train_and_score; print(train_and_score({task!r}))"
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        capture_output=True,
-        text=True,
-        timeout=TRAIN_TIMEOUT,
-    )
-    assert done.returncode == 0, f"{task}: the training process failed:\n{done.stderr[-3000:]}"
-    return float(done.stdout.strip().splitlines()[-1])
+    return float(last_line_of_python(code, TRAIN_TIMEOUT, label=task))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@
     out = model(idx, targets=None, return_attention=True)   # out.logits, out.loss, out.attentions
 
 Modules, one idea each: config, positional, model, tokenizers, corpora (the built-in corpora: tasks,
-stories with stories_en and stories_zh), data, train, generate, checkpoint, presets, errors, fast
+stories with stories_en and stories_zh, repeats), data, train, generate, checkpoint, presets, errors, fast
 (speed tricks), bench and baselines (speed comparisons), cli; explain/ (what the app shows: attention,
 block, embeddings, heads, positions).
 """

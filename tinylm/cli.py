@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import torch
 
 from tinylm import __version__
@@ -24,6 +25,13 @@ from tinylm.config import POSITIONAL_ENCODINGS
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.data import load_text, prepare_data
 from tinylm.errors import TinyLMError
+from tinylm.explain.induction import (
+    head_scores,
+    icl_score,
+    position_losses,
+    probe_for_context,
+    training_recorder,
+)
 from tinylm.fast import PRECISIONS, use_threads
 from tinylm.generate import SamplingSettings, generate
 from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
@@ -86,6 +94,9 @@ def run_with_progress(trainer: Trainer, log: TextIO | None) -> None:
             if event.kind == "eval":
                 bar.close()
                 extra = f"  exact-match {event.accuracy:.3f}" if event.accuracy is not None else ""
+                if event.extras and "induction" in event.extras:
+                    best = max(max(row) for row in event.extras["induction"])
+                    extra += f"  induction {best:.2f}  icl {event.extras['icl']:+.3f}"
                 print(
                     f"eval  step {event.step:6d}  time {event.elapsed:7.1f}s  "
                     f"val_loss {event.val_loss:.4f}{extra}",
@@ -126,6 +137,8 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
         )
         if value is not None
     }
+    if args.attention_only:
+        overrides["attention_only"] = True
     if args.steps is not None:
         overrides.update(budget="steps", max_steps=args.steps)
     elif args.time_budget is not None:
@@ -156,7 +169,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         train_config.eval_interval = args.eval_interval
     if args.eval_tokens is not None:
         train_config.eval_tokens = args.eval_tokens
-    trainer = Trainer(model, tokenizer, data, train_config, task=spec.task)
+    # every run records its heads' induction and previous-token scores and the ICL score at each evaluation
+    recorder = training_recorder(tokenizer, data.val, config.context_len)
+    trainer = Trainer(model, tokenizer, data, train_config, task=spec.task, eval_extras=recorder)
     print(
         f"corpus {args.corpus}: {len(text):,} chars, {data.num_tokens:,} tokens, "
         f"vocab {tokenizer.vocab_size} | "
@@ -249,7 +264,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         "unit": "nats/token",
         "val_tokens": int(windows.shape[0] * context),
         "unknown_chars": len(unknown),
+        "icl_score": round(icl_score(position_losses(model, windows)), 5),
     }
+    probe = probe_for_context(tokenizer, context, batch=8, seed=args.seed)  # 2 × 24 tokens (or T/2)
+    if probe is not None:
+        scores = head_scores(model, probe)
+        result["induction_scores"] = np.round(scores.induction, 4).tolist()
+        result["prev_token_scores"] = np.round(scores.previous_token, 4).tolist()
     if args.corpus in TASKS:
         from tinylm.tasks import evaluate_task
         from tinylm.train import greedy_completer
@@ -305,6 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--pos", choices=POSITIONAL_ENCODINGS)
     train.add_argument("--norm", choices=("pre", "post"))
     train.add_argument("--activation", choices=("gelu", "relu"))
+    train.add_argument(
+        "--attention-only", action="store_true", help="no feed-forward layers (as in Olsson et al. 2022)"
+    )
     train.add_argument("--tokenizer", choices=("char", "bpe"), default="char")
     train.add_argument("--bpe-vocab", type=int, default=512)
     train.add_argument("--eval-interval", type=int)

@@ -52,6 +52,8 @@ class ModelConfig:
     norm_position "pre": x + f(LN(x)) (GPT-2, trains easily); "post": LN(x + f(x)) (the paper)
     tie_weights  share the token embedding matrix with the output layer (saves V·D parameters)
     rope_base    the 10000 in θ_i = base^(-2i/d) for RoPE (sinusoidal PE uses 10000 as in the paper)
+    attention_only  no feed-forward network (nor its LayerNorm) in the blocks: attention layers only,
+                 as in the induction-head paper (Olsson et al. 2022); d_ff and activation are unused
     """
 
     vocab_size: int
@@ -66,6 +68,7 @@ class ModelConfig:
     norm_position: str = "pre"
     tie_weights: bool = True
     rope_base: float = 10000.0
+    attention_only: bool = False
 
     def __post_init__(self) -> None:
         if self.d_ff is None:
@@ -133,6 +136,14 @@ class ModelConfig:
                 high=10_000_000,
                 value=self.rope_base,
             )
+        if not isinstance(self.attention_only, bool):
+            raise TinyLMError(
+                "bad_config_choice",
+                f"attention_only must be true or false (got {self.attention_only!r})",
+                name="attention_only",
+                value=self.attention_only,
+                choices="true, false",
+            )
         n_params = count_parameters(self)
         if n_params > MAX_PARAMETERS:
             raise TinyLMError(
@@ -167,11 +178,14 @@ def count_parameters(config: ModelConfig) -> int:
 
     per block: attention 4·D² + 4·D (W_Q, W_K, W_V, W_O and biases)
                feed-forward 2·D·F + F + D, two LayerNorms 4·D
+               (attention-only: no feed-forward and one LayerNorm, 2·D)
     plus token embedding V·D, learned positions T·D, final LayerNorm 2·D (pre-norm only),
     output layer V·D without bias (it is the embedding matrix itself when tied).
     """
     d, f, v = config.d_model, config.d_ff or 4 * config.d_model, config.vocab_size
-    per_block = 4 * d * d + 4 * d + 2 * d * f + f + d + 4 * d
+    per_block = 4 * d * d + 4 * d + 2 * d  # attention and its LayerNorm
+    if not config.attention_only:
+        per_block += 2 * d * f + f + d + 2 * d  # feed-forward and its LayerNorm
     total = config.n_layers * per_block + v * d
     if not config.tie_weights:
         total += v * d

@@ -229,6 +229,9 @@ class Block(nn.Module):
 
     The residual "+ x" lets each sub-layer add a small update to a running stream of vectors
     instead of replacing it, which is what makes deep stacks trainable.
+
+    attention-only (``config.attention_only``): no FFN and no LN₂, x = x + Attn(LN₁(x)) alone.
+    The stream after the (absent) feed-forward is still recorded, equal to the one after attention.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -236,8 +239,10 @@ class Block(nn.Module):
         self.pre_norm = config.norm_position == "pre"
         self.norm1 = LayerNorm(config.d_model)
         self.attention = CausalSelfAttention(config)
-        self.norm2 = LayerNorm(config.d_model)
-        self.feed_forward = FeedForward(config)
+        self.attention_only = config.attention_only
+        if not self.attention_only:
+            self.norm2 = LayerNorm(config.d_model)
+            self.feed_forward = FeedForward(config)
         self.dropout = config.dropout
 
     def forward(
@@ -254,13 +259,15 @@ class Block(nn.Module):
             x = x + dropout(update, self.dropout, self.training)
             if residuals is not None:
                 residuals.append((f"layer{layer}.attention", x))
-            x = x + self.feed_forward(self.norm2(x))
+            if not self.attention_only:
+                x = x + self.feed_forward(self.norm2(x))
         else:
             update, weights = self.attention(x, rope, cache, layer, need_weights)
             x = self.norm1(x + dropout(update, self.dropout, self.training))
             if residuals is not None:
                 residuals.append((f"layer{layer}.attention", x))
-            x = self.norm2(x + self.feed_forward(x))
+            if not self.attention_only:
+                x = self.norm2(x + self.feed_forward(x))
         if residuals is not None:
             residuals.append((f"layer{layer}.feed_forward", x))
         return x, weights
@@ -314,8 +321,11 @@ class TinyLM(nn.Module):
                 nn.init.normal_(module.weight, mean=0.0, std=0.02, generator=generator)
         residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
         for block in self.blocks:
-            nn.init.normal_(block.attention.out_proj.weight, mean=0.0, std=residual_std, generator=generator)
-            nn.init.normal_(block.feed_forward.fc2.weight, mean=0.0, std=residual_std, generator=generator)
+            projections = [block.attention.out_proj]
+            if not block.attention_only:
+                projections.append(block.feed_forward.fc2)
+            for projection in projections:
+                nn.init.normal_(projection.weight, mean=0.0, std=residual_std, generator=generator)
 
     def num_parameters(self) -> int:
         """Trainable parameters (a tied matrix counts once)."""

@@ -13,6 +13,9 @@ end of training — the end being ``max_steps`` or, with a ``time_budget``, the 
 :class:`TrainEvent` every ``log_interval`` steps (and at evaluations). Between steps it obeys
 ``pause()``, ``resume()`` and ``stop()`` from any thread. A NaN/Inf loss stops it with a clear
 message and the weights from the last healthy step restored.
+
+``eval_extras(model) -> {name: value}``, if given, is called at every evaluation; its numbers go into
+the eval event and the history (e.g. ``tinylm.explain.induction.training_recorder``: head scores).
 """
 
 from __future__ import annotations
@@ -134,6 +137,7 @@ class TrainEvent:
     accuracy: float | None = None
     sample: str | None = None
     message: str | None = None
+    extras: dict[str, Any] | None = None  # eval events: what eval_extras returned
 
 
 @dataclass
@@ -146,9 +150,13 @@ class TrainingHistory:
     tokens_per_sec: list[tuple[int, float]] = field(default_factory=list)
     accuracy: list[tuple[int, float]] = field(default_factory=list)  # (step, exact-match accuracy)
     samples: list[tuple[int, str]] = field(default_factory=list)
+    extras: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)  # name → (step, value) rows
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: [list(row) for row in rows] for key, rows in asdict(self).items()}
+        """Lists of lists for JSON; each extra becomes a key of its own, next to "val" and the others."""
+        rows = asdict(self)
+        extras = rows.pop("extras")
+        return {key: [list(row) for row in value] for key, value in (rows | extras).items()}
 
 
 def decay_groups(model: TinyLM, weight_decay: float) -> list[dict]:
@@ -200,6 +208,7 @@ class Trainer:
         config: TrainConfig,
         task: str | None = None,
         sample_prompt: str = "",
+        eval_extras: Callable[[TinyLM], dict[str, Any]] | None = None,
     ) -> None:
         config.validate()
         if task is not None and task not in TASKS:
@@ -207,6 +216,7 @@ class Trainer:
         self.model, self.tokenizer, self.data, self.config = model, tokenizer, data, config
         self.task = task
         self.sample_prompt = sample_prompt
+        self.eval_extras = eval_extras
         self.precision = resolve_precision(config.precision)
         self.history = TrainingHistory()
         self.step = 0
@@ -254,7 +264,12 @@ class Trainer:
             complete = greedy_completer(self.model, self.tokenizer)
             accuracy = evaluate_task(self.task, complete, n=self.config.task_examples)
             self.history.accuracy.append((self.step, accuracy))
-        return TrainEvent("eval", self.step, elapsed, val_loss=val_loss, accuracy=accuracy)
+        extras = None
+        if self.eval_extras is not None:
+            extras = self.eval_extras(self.model)
+            for name, value in extras.items():
+                self.history.extras.setdefault(name, []).append((self.step, value))
+        return TrainEvent("eval", self.step, elapsed, val_loss=val_loss, accuracy=accuracy, extras=extras)
 
     def generate_sample(self) -> str:
         """A short text from the current model (fixed seed, τ = 0.8) to show learning progress."""

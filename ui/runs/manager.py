@@ -406,6 +406,8 @@ class JobManager(ReplicaSharing):
             with record.lock:
                 record.model_version = int(event["model_version"])
             self._save_model(record)
+        elif event["status"] == "interrupted" and record.model_version > record.saved_version:
+            self._save_model(record)  # its worker died: keep the newest model it had handed over
         record.apply(event)
         with self._lock:
             self._leave_live_set(record)
@@ -522,8 +524,8 @@ class JobManager(ReplicaSharing):
             self._finished_cache.move_to_end(record.run_id)
             self._trim_records()
             checkpoint = handle.checkpoint() if handle is not None else None
-            if checkpoint is not None and record.model_saved:
-                self._remember_model(record.run_id, (checkpoint, record.model_version))
+            if checkpoint is not None and record.model_saved and record.saved_version == record.model_version:
+                self._remember_model(record.run_id, (checkpoint, record.model_version))  # the one on disk
 
     def _write(self, record: RunRecord) -> None:
         record.last_written = time.monotonic()

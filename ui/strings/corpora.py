@@ -12,6 +12,8 @@ EN = {
     "corpus.sort.title": "Task: sort",
     "corpus.sort.description": 'Each line asks the model to put 3-8 letters (a-j) in alphabetical order: "sort gbdae=abdeg".',
     "corpus.add.title": "Task: addition",
+    "corpus.repeats.title": "Repeated letters (induction)",
+    "corpus.repeats.description": 'Runs of 8-26 random letters, each written twice in a row ("qmzkrtbxqmzkrtbx"), and two-letter alternations ("cvcvcvcv"). The first copy of a run cannot be predicted; the second can, by looking back at what followed the same letter last time. A two-layer model suddenly learns this copying trick (an induction head); a one-layer model never does.',
     "corpus.add.description": 'Each line adds two numbers from 0 to 99, written with a fixed number of digits: "add 58+06=064" means 58 + 6 = 64. Harder than it looks for a model that writes left to right: the first digits of the sum depend on the carry from the ones digits. Expect it to need longer training than copy or sort.',
 }
 
@@ -27,5 +29,7 @@ ZH = {
     "corpus.sort.title": "任务：排序",
     "corpus.sort.description": '每行让模型把 3-8 个字母（a-j）按字母表顺序排列："sort gbdae=abdeg"。',
     "corpus.add.title": "任务：加法",
+    "corpus.repeats.title": "重复字母（归纳头）",
+    "corpus.repeats.description": '由 8 到 26 个随机字母组成的片段，每段连续写两遍（"qmzkrtbxqmzkrtbx"），中间夹着两个字母的交替（"cvcvcvcv"）。每段的第一遍无法预测；第二遍可以：回头看上次同一个字母后面跟的是什么。两层模型会突然学会这种复制技巧（归纳头）；一层模型永远学不会。',
     "corpus.add.description": '每行把两个 0 到 99 之间的数相加，数字位数固定（不足的前面补 0）："add 58+06=064" 表示 58 + 6 = 64。对从左往右写的模型来说并不简单：和的前几位取决于个位有没有进位。它需要比复制、排序更长的训练时间。',
 }

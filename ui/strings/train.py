@@ -67,6 +67,9 @@ EN = {
     "model suddenly gets the sums right somewhere between 1500 and 3000 steps, depending on the seed (over 98 % "
     "after 3000 here, about two minutes). A higher learning rate stalls it. Watch the loss fall before the answers come out "
     "right.",
+    "train.advice.repeats": "Repeated letters: nothing here can be learned but copying from the context. "
+    "Watch the loss: it sits near 3.3 (a random letter), then drops suddenly when the model grows an induction "
+    "head. Two layers are needed; a one-layer model never gets there.",
     "train.advice.custom": "Your own text: the default preset for a minute. Short texts get memorised: watch "
     "the validation loss.",
     "train.expert": "Expert settings",
@@ -282,6 +285,8 @@ ZH = {
     "在这里用两个不同的随机种子 3500 步后都超过 90%（约两分钟）；用正弦位置编码，几分钟后仍是 0%。",
     "train.advice.add": "加法需要处理进位：用旋转位置编码和适中的学习率，微型模型会在 1500 到 3000 步之间突然学会（"
     "取决于随机种子；在这里 3000 步后超过 98%，约两分钟）。学习率再高反而学不会。留意损失先下降，答案后变对。",
+    "train.advice.repeats": "重复字母：这里除了从上下文中复制，什么也学不到。留意损失：它先停在 3.3 附近（随机字母），"
+    "等模型长出归纳头时会突然下降。至少需要两层；一层模型永远做不到。",
     "train.advice.custom": "你自己的文本：默认预设训练一分钟。文本太短会被模型背下来：请留意验证损失。",
     "train.expert": "专家设置",
     "train.shape": "模型形状",
