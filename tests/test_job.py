@@ -34,6 +34,11 @@ def test_events_tell_the_whole_run_in_order_and_every_eval_publishes_a_model():
     assert evals[0]["step"] == 0 and evals[-1]["step"] == 40
     assert all(event["attention"].shape == (1, 2, 16, 16) for event in evals)
     assert [event["step"] for event in events if event["type"] == "sample"] == [20, 40]
+    # Every evaluation also scores the heads (1 layer x 2 heads) and the in-context learning.
+    extras = evals[-1]["extras"]
+    assert set(extras) == {"induction", "prev_token", "icl"}
+    assert np.shape(extras["induction"]) == np.shape(extras["prev_token"]) == (1, 2)
+    assert all(0.0 <= score <= 1.0 for score in extras["prev_token"][0]) and np.isfinite(extras["icl"])
     # The published checkpoint is a frozen copy carrying the run's metadata, and its files load back.
     checkpoint = job.checkpoint()
     assert not checkpoint.model.training and not any(p.requires_grad for p in checkpoint.model.parameters())

@@ -111,6 +111,10 @@ def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path)
         assert again.status == "done" and again.step == view.step
         assert again.history["val"] == [tuple(row) for row in view.history["val"]]
         assert len(again.snapshots) == len(view.snapshots)
+        # The head scores recorded at every evaluation are kept with the run, and in its checkpoint.
+        assert [row[0] for row in view.history["induction"]] == [row[0] for row in view.history["val"]]
+        assert again.history["induction"] == view.history["induction"]
+        assert [list(row) for row in saved.history["icl"]] == [list(row) for row in view.history["icl"]]
         loaded, loaded_version = reopened.model_for(run_id)
         assert loaded_version == version
         assert torch.equal(loaded.model.token_embedding.weight, checkpoint.model.token_embedding.weight)

@@ -80,7 +80,11 @@ MAX_NAME_CHARS = 100
 MAX_SAMPLE_CHARS = 2_000
 MAX_SAMPLES = 200
 MAX_HISTORY_ROWS = 10_000  # per curve; more are thinned evenly (first and last kept)
-HISTORY_WIDTHS = {"train": 3, "val": 3, "learning_rate": 2, "tokens_per_sec": 2, "accuracy": 2}
+HISTORY_WIDTHS = {"train": 3, "val": 3, "learning_rate": 2, "tokens_per_sec": 2, "accuracy": 2, "icl": 2}
+# Per-head scores recorded at evaluations (tinylm.explain.induction.training_recorder): [step, matrix]
+# rows, the matrix one row of numbers per layer, one number per head (at most the model's limits).
+HEAD_SCORE_KEYS = ("induction", "prev_token")
+MAX_SCORE_LAYERS, MAX_SCORE_HEADS = 12, 16
 
 
 @dataclass
@@ -393,10 +397,26 @@ def _thin(rows: list, limit: int) -> list:
     return [rows[round(i * step)] for i in range(limit)]
 
 
+def _is_score_row(row: Any) -> bool:
+    """[step, [[score per head] per layer]]: a step, then 1..12 layers of 1..16 finite numbers each."""
+    if not (isinstance(row, (list, tuple)) and len(row) == 2 and type(row[0]) is int and row[0] >= 0):
+        return False
+    matrix = row[1]
+    return (
+        isinstance(matrix, list)
+        and 1 <= len(matrix) <= MAX_SCORE_LAYERS
+        and all(
+            isinstance(layer, list) and 1 <= len(layer) <= MAX_SCORE_HEADS and all(map(_is_number, layer))
+            for layer in matrix
+        )
+    )
+
+
 def clean_history(history: Any) -> dict[str, list]:
     """The training curves (HISTORY_WIDTHS: rows of that many finite numbers, at most MAX_HISTORY_ROWS
-    each) and the generated samples ([step, text], at most MAX_SAMPLES of MAX_SAMPLE_CHARS characters).
-    Malformed rows are dropped (a diverged run stores its NaN loss as null); unknown keys too."""
+    each), the per-head scores (HEAD_SCORE_KEYS: [step, layers × heads] rows) and the generated samples
+    ([step, text], at most MAX_SAMPLES of MAX_SAMPLE_CHARS characters). Malformed rows are dropped (a
+    diverged run stores its NaN loss as null); unknown keys too."""
     if not isinstance(history, dict):
         return {}
     clean: dict[str, list] = {}
@@ -408,6 +428,11 @@ def clean_history(history: Any) -> dict[str, list]:
                 for row in rows
                 if isinstance(row, (list, tuple)) and len(row) == width and all(map(_is_number, row))
             ]
+            clean[key] = _thin(good, MAX_HISTORY_ROWS)
+    for key in HEAD_SCORE_KEYS:
+        rows = history.get(key)
+        if isinstance(rows, list):
+            good = [list(row) for row in rows if _is_score_row(row)]
             clean[key] = _thin(good, MAX_HISTORY_ROWS)
     samples = history.get("samples")
     if isinstance(samples, list):

@@ -45,6 +45,7 @@ import torch
 from tinylm.checkpoint import Checkpoint, checkpoint_files
 from tinylm.data import unigram_entropy
 from tinylm.errors import TinyLMError
+from tinylm.explain.induction import training_recorder
 from tinylm.model import TinyLM
 from tinylm.plan import APP_LIMITS, RunLimits, RunSpec, default_sample_prompt, overhead_seconds, prepare_run
 from tinylm.plan import schedule as plan_schedule
@@ -192,6 +193,9 @@ class TrainingJob:
         text, self._text = self._text, None
         run = prepare_run(self.spec, text, self.limits)
         prompt = self.spec.sample_prompt or default_sample_prompt(self.spec.corpus, text or "")
+        # Every run records its heads' induction and previous-token scores and its in-context-learning
+        # score at each evaluation (a few extra forward passes): the "What did it learn?" page plots them.
+        recorder = training_recorder(run.tokenizer, run.data.val, run.plan.model_config.context_len)
         trainer = Trainer(
             run.model,
             run.tokenizer,
@@ -199,6 +203,7 @@ class TrainingJob:
             run.plan.train_config,
             task=self.spec.task,
             sample_prompt=prompt,
+            eval_extras=recorder,
         )
         self.data_info = {
             "chars": run.chars,
@@ -287,6 +292,7 @@ class TrainingJob:
             "val_loss": event.val_loss,
             "accuracy": event.accuracy,
             "attention": attention,
+            "extras": event.extras or {},
             "model_version": version,
         }
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinylm.repeats import INDUCTION_PRESETS
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -87,5 +89,7 @@ RECOMMENDED: dict[str, dict[str, Any]] = {
         "budget": "steps",
         "max_steps": 3000,
     },
+    # The induction demo (tinylm/repeats.py: why these settings; measured there and in the README).
+    "repeats": {"preset": "tiny", **INDUCTION_PRESETS["induction-2l"]},
     "custom": {"preset": DEFAULT_PRESET},  # the student's own text
 }

@@ -39,6 +39,7 @@ FORM_SETTINGS = (
     "pos_encoding",
     "activation",
     "norm_position",
+    "attention_only",
     "tie_weights",
     "tokenizer",
     "bpe_vocab",
@@ -185,6 +186,9 @@ def expert_settings(page: Page, source: str, preview: str | None) -> None:
             **page.bind("norm_position"),
         )
         st.checkbox(t("train.tie_weights"), help=t("train.tie_weights_help"), **page.bind("tie_weights"))
+        st.checkbox(
+            t("train.attention_only"), help=t("train.attention_only_help"), **page.bind("attention_only")
+        )
     with middle:
         st.markdown(f"**{t('train.optimiser')}**")
         st.number_input(t("train.batch_size"), *limits("batch_size"), step=1, **page.bind("batch_size"))

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from tinylm.checkpoint import HISTORY_WIDTHS
+from tinylm.checkpoint import HEAD_SCORE_KEYS, HISTORY_WIDTHS
 from tinylm.checkpoint import clean_history as clean_checkpoint_history
 from tinylm.job import jsonable
 from tinylm.plan import RunSpec
@@ -42,7 +42,7 @@ def now_iso() -> str:
 
 
 def empty_history() -> dict[str, list[tuple]]:
-    return {key: [] for key in HISTORY_WIDTHS}
+    return {key: [] for key in (*HISTORY_WIDTHS, *HEAD_SCORE_KEYS)}
 
 
 def run_label(spec: RunSpec, created: float) -> str:
@@ -211,6 +211,9 @@ class RunRecord:
                 self.history["val"].append((event["step"], event["elapsed"], event["val_loss"]))
                 if event.get("accuracy") is not None:
                     self.history["accuracy"].append((event["step"], event["accuracy"]))
+                for name, value in (event.get("extras") or {}).items():  # head and ICL scores
+                    if name in self.history:
+                        self.history[name].append((event["step"], value))
                 self.step, self.elapsed = event["step"], event["elapsed"]
                 if event.get("attention") is not None:
                     self.snapshots = thin(
@@ -362,7 +365,7 @@ def clean_history(history: Any) -> dict[str, list[tuple]]:
     """A history (ours, or an uploaded checkpoint's) reduced to finite numeric rows, bounded
     (tinylm.checkpoint.clean_history), as the tuples a record holds."""
     cleaned = clean_checkpoint_history(history)
-    return {key: [tuple(row) for row in cleaned.get(key, [])] for key in HISTORY_WIDTHS}
+    return {key: [tuple(row) for row in cleaned.get(key, [])] for key in (*HISTORY_WIDTHS, *HEAD_SCORE_KEYS)}
 
 
 def clean_samples(samples: Any) -> list[tuple[int, str]]:

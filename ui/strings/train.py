@@ -88,6 +88,9 @@ EN = {
     "LN(x + f(x)), needs a gentler learning rate and warm-up.",
     "train.norm.pre": "pre-norm (GPT-2)",
     "train.norm.post": "post-norm (the paper)",
+    "train.attention_only": "Attention only (no feed-forward)",
+    "train.attention_only_help": "Blocks without their feed-forward network, as in the induction-head paper "
+    "(Olsson et al. 2022): what the model learns then lives in its attention heads.",
     "train.tie_weights": "Tie input and output embeddings",
     "train.tie_weights_help": "One matrix both turns tokens into vectors and scores the next token (fewer parameters); untied, each learns its own.",
     "train.batch_size": "Batch size",
@@ -304,6 +307,8 @@ ZH = {
     "需要更小的学习率和预热。",
     "train.norm.pre": "前置归一化（GPT-2）",
     "train.norm.post": "后置归一化（论文）",
+    "train.attention_only": "只有注意力（没有前馈网络）",
+    "train.attention_only_help": "去掉每个块的前馈网络，和归纳头论文（Olsson 等，2022）一样：模型学到的东西都在注意力头里。",
     "train.tie_weights": "输入与输出嵌入共享权重",
     "train.tie_weights_help": "同一个矩阵既把词元变成向量，又给下一个词元打分（参数更少）；不共享时两者各自学习。",
     "train.batch_size": "批大小",
