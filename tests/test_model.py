@@ -5,7 +5,14 @@ import torch
 
 from tests.helpers import make_model
 from tinylm import ModelConfig, TinyLM, TinyLMError, count_parameters
-from tinylm.model import LayerNorm, attention_explicit, causal_mask, layer_norm_reference
+from tinylm.model import (
+    KVCache,
+    LayerNorm,
+    attention_explicit,
+    causal_mask,
+    fused_attention,
+    layer_norm_reference,
+)
 
 POSITIONS = ["sinusoidal", "learned", "rope", "none"]
 
@@ -160,6 +167,48 @@ def test_residual_stream_is_returned_after_every_sublayer():
     ]
     final = model.lm_head(model.final_norm(out.residuals[-1][1]))
     assert torch.allclose(final, out.logits, atol=1e-5)
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_pre_and_post_norm_record_the_same_residual_names_and_the_block_formula(norm):
+    model = make_model(norm_position=norm)
+    out = model(random_ids(), return_residuals=True)
+    names = [name for name, _ in out.residuals]
+    assert names == ["embedding"] + [
+        f"layer{l}.{part}" for l in range(2) for part in ("attention", "feed_forward")
+    ]
+    block, x = model.blocks[1], out.residuals[2][1]
+    update, _ = block.attention(block.norm1(x) if norm == "pre" else x)
+    after = x + update if norm == "pre" else block.norm1(x + update)
+    assert torch.allclose(out.residuals[3][1], after, atol=1e-6)
+    ffn = block.feed_forward
+    expected = after + ffn(block.norm2(after)) if norm == "pre" else block.norm2(after + ffn(after))
+    assert torch.allclose(out.residuals[4][1], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("n_queries", "n_keys"), [(6, 6), (1, 9), (4, 9)])
+def test_fused_attention_equals_the_explicit_formula_for_every_cache_shape(n_queries, n_keys):
+    generator = torch.Generator().manual_seed(n_queries * 10 + n_keys)
+    q = torch.randn(2, 3, n_queries, 8, generator=generator)
+    k, v = (
+        torch.randn(2, 3, n_keys, 8, generator=generator),
+        torch.randn(2, 3, n_keys, 8, generator=generator),
+    )
+    explicit, _ = attention_explicit(q, k, v)
+    assert torch.allclose(fused_attention(q, k, v), explicit, atol=1e-5)
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_a_kv_cache_filled_in_chunks_gives_the_full_pass_logits(pos, norm):
+    model = make_model(pos_encoding=pos, norm_position=norm)
+    ids = random_ids(batch=2, length=14)
+    full = model(ids).logits
+    cache = KVCache(n_layers=2, max_len=16)
+    chunks = [(0, 5), (5, 6), (6, 7), (7, 11), (11, 14)]  # a prompt, single tokens, a chunk after a past
+    pieces = [model(ids[:, a:b], cache=cache, start_pos=a).logits for a, b in chunks]
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5)
+    assert cache.lengths == [14, 14]
 
 
 def test_too_long_input_is_refused_with_a_clear_message():

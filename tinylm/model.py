@@ -21,6 +21,7 @@ the (T × T) weight matrix.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -64,11 +65,6 @@ class KVCache:
         self.keys: list[torch.Tensor | None] = [None] * n_layers
         self.values: list[torch.Tensor | None] = [None] * n_layers
         self.lengths = [0] * n_layers
-
-    @property
-    def length(self) -> int:
-        """How many tokens the cache holds (after the last layer has been updated)."""
-        return self.lengths[-1]
 
     def update(
         self, layer: int, keys: torch.Tensor, values: torch.Tensor
@@ -149,6 +145,26 @@ def attention_explicit(
     return dropped @ v, weights
 
 
+def fused_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float = 0.0
+) -> torch.Tensor:
+    """The output of ``attention_explicit`` from torch's fused kernel, without keeping the weights.
+
+    The causal mask is passed in the cheapest form the shapes allow (T_q queries, T_k keys):
+
+        T_q = T_k   no cached past: the usual lower-triangular mask (``is_causal``)
+        T_q = 1     one new token after a cached past: it may look at every key, no mask
+        otherwise   a chunk after a cached past: ``causal_mask(T_q, T_k)``
+    """
+    n_queries, n_keys = q.shape[2], k.shape[2]
+    if n_queries == n_keys:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+    if n_queries == 1:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+    mask = causal_mask(n_queries, n_keys, device=q.device)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+
+
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Dropout during training only, and only when p > 0 (skipping it costs nothing at generation)."""
     return F.dropout(x, p) if training and p > 0 else x
@@ -166,7 +182,7 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         self.n_heads = config.n_heads
         self.head_dim = config.head_dim
-        self.dropout = config.dropout
+        self.dropout_p = config.dropout
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)  # [W_Q | W_K | W_V]
         self.out_proj = nn.Linear(config.d_model, config.d_model)  # W_O
 
@@ -183,6 +199,7 @@ class CausalSelfAttention(nn.Module):
         layer: int = 0,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """MultiHead(x) (with dropout on it while training) and, if asked for, the attention weights."""
         batch, length, d_model = x.shape
         q, k, v = self.qkv(x).split(d_model, dim=2)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
@@ -190,21 +207,13 @@ class CausalSelfAttention(nn.Module):
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if cache is not None:
             k, v = cache.update(layer, k, v)
-        dropout_p = self.dropout if self.training else 0.0
+        dropout_p = self.dropout_p if self.training else 0.0
         if need_weights:
             out, weights = attention_explicit(q, k, v, dropout_p)
         else:  # fast path: same formula, fused kernel, no (T × T) matrix kept
-            weights = None
-            n_keys = k.shape[2]
-            if n_keys == length:  # no cached past: the usual lower-triangular mask
-                out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
-            elif length == 1:  # one new token may look at everything before it
-                out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-            else:
-                mask = causal_mask(length, n_keys, device=x.device)
-                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+            out, weights = fused_attention(q, k, v, dropout_p), None
         out = out.transpose(1, 2).reshape(batch, length, d_model)  # concatenate the heads
-        return self.out_proj(out), weights
+        return dropout(self.out_proj(out), dropout_p, self.training), weights
 
 
 class FeedForward(nn.Module):
@@ -215,10 +224,30 @@ class FeedForward(nn.Module):
         self.fc1 = nn.Linear(config.d_model, config.d_ff)
         self.fc2 = nn.Linear(config.d_ff, config.d_model)
         self.activation = F.gelu if config.activation == "gelu" else F.relu
-        self.dropout = config.dropout
+        self.dropout_p = config.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(self.fc2(self.activation(self.fc1(x))), self.dropout, self.training)
+        return dropout(self.fc2(self.activation(self.fc1(x))), self.dropout_p, self.training)
+
+
+@dataclass
+class ForwardPass:
+    """What every block of one forward pass shares, besides the stream x itself.
+
+    rope        RoPE's (cos, sin) for these positions, or None
+    cache       the KV cache to read the past from and append to, or None
+    attentions  a list collecting each layer's attention weights, or None (fast path)
+    residuals   a list collecting (name, stream) after every sub-layer, or None
+    """
+
+    rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    cache: KVCache | None = None
+    attentions: list[torch.Tensor] | None = None
+    residuals: list[tuple[str, torch.Tensor]] | None = None
+
+    def record(self, name: str, x: torch.Tensor) -> None:
+        if self.residuals is not None:
+            self.residuals.append((name, x))
 
 
 class Block(nn.Module):
@@ -231,39 +260,35 @@ class Block(nn.Module):
     instead of replacing it, which is what makes deep stacks trainable.
     """
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, layer: int = 0) -> None:
         super().__init__()
+        self.layer = layer  # this block's index: its slot in the KV cache and its residual names
         self.pre_norm = config.norm_position == "pre"
         self.norm1 = LayerNorm(config.d_model)
         self.attention = CausalSelfAttention(config)
         self.norm2 = LayerNorm(config.d_model)
         self.feed_forward = FeedForward(config)
-        self.dropout = config.dropout
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
-        cache: KVCache | None = None,
-        layer: int = 0,
-        need_weights: bool = False,
-        residuals: list[tuple[str, torch.Tensor]] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.pre_norm:
-            update, weights = self.attention(self.norm1(x), rope, cache, layer, need_weights)
-            x = x + dropout(update, self.dropout, self.training)
-            if residuals is not None:
-                residuals.append((f"layer{layer}.attention", x))
-            x = x + self.feed_forward(self.norm2(x))
-        else:
-            update, weights = self.attention(x, rope, cache, layer, need_weights)
-            x = self.norm1(x + dropout(update, self.dropout, self.training))
-            if residuals is not None:
-                residuals.append((f"layer{layer}.attention", x))
-            x = self.norm2(x + self.feed_forward(x))
-        if residuals is not None:
-            residuals.append((f"layer{layer}.feed_forward", x))
-        return x, weights
+    def forward(self, x: torch.Tensor, run: ForwardPass) -> torch.Tensor:
+        x = self.residual(x, self.norm1, lambda h: self.attend(h, run), run, "attention")  # x + Attn(LN₁(x))
+        x = self.residual(x, self.norm2, self.feed_forward, run, "feed_forward")  # x + FFN(LN₂(x))
+        return x
+
+    def residual(
+        self, x: torch.Tensor, norm: LayerNorm, sublayer: Callable, run: ForwardPass, name: str
+    ) -> torch.Tensor:
+        """pre-norm: x + f(LN(x)); post-norm: LN(x + f(x)). The new stream is recorded as
+        "layer{l}.{name}" when the pass collects residuals."""
+        x = x + sublayer(norm(x)) if self.pre_norm else norm(x + sublayer(x))
+        run.record(f"layer{self.layer}.{name}", x)
+        return x
+
+    def attend(self, x: torch.Tensor, run: ForwardPass) -> torch.Tensor:
+        """Attn(x), keeping the attention weights when the pass collects them."""
+        update, weights = self.attention(x, run.rope, run.cache, self.layer, run.attentions is not None)
+        if run.attentions is not None:
+            run.attentions.append(weights)
+        return update
 
 
 class TinyLM(nn.Module):
@@ -288,7 +313,7 @@ class TinyLM(nn.Module):
         if config.pos_encoding == "sinusoidal":  # fixed, not trained, not saved: computed from the formula
             table = sinusoidal_positional_encoding(config.context_len, config.d_model)
             self.register_buffer("sinusoidal_table", table, persistent=False)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.blocks = nn.ModuleList(Block(config, layer) for layer in range(config.n_layers))
         # Pre-norm leaves the stream un-normalised after the last block, so one more LayerNorm.
         self.final_norm = LayerNorm(config.d_model) if config.norm_position == "pre" else nn.Identity()
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
@@ -363,14 +388,16 @@ class TinyLM(nn.Module):
         if self.config.pos_encoding == "rope":
             positions = torch.arange(start_pos, start_pos + length, device=idx.device)
             rope = rope_angles(positions, self.config.head_dim, self.config.rope_base)
-        residuals: list[tuple[str, torch.Tensor]] | None = [("embedding", x)] if return_residuals else None
-        attentions: list[torch.Tensor] | None = [] if return_attention else None
-        for layer, block in enumerate(self.blocks):
-            x, weights = block(x, rope, cache, layer, return_attention, residuals)
-            if attentions is not None:
-                attentions.append(weights)
+        run = ForwardPass(
+            rope=rope,
+            cache=cache,
+            attentions=[] if return_attention else None,
+            residuals=[("embedding", x)] if return_residuals else None,
+        )
+        for block in self.blocks:
+            x = block(x, run)
         logits = self.lm_head(self.final_norm(x))
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        return ModelOutput(logits=logits, loss=loss, attentions=attentions, residuals=residuals)
+        return ModelOutput(logits=logits, loss=loss, attentions=run.attentions, residuals=run.residuals)
