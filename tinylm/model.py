@@ -112,6 +112,29 @@ def layer_norm_reference(
     return gamma * (x - mean) / torch.sqrt(variance + eps) + beta
 
 
+class RMSNorm(nn.Module):
+    """Root-mean-square normalisation over the last dimension (QK-norm uses it on each head's q, k).
+
+        RMSNorm(x) = g ⊙ x / sqrt(mean(x²) + ε)
+
+    Like LayerNorm without subtracting the mean and without β: every row of x / rms(x) has norm
+    sqrt(d), i.e. it is a unit vector times sqrt(d). The gain g is learned and starts at 1.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
+
+
+def rms_norm_reference(x: torch.Tensor, gain: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """The RMSNorm formula written out (to test ``RMSNorm``)."""
+    return gain * x / torch.sqrt((x**2).mean(dim=-1, keepdim=True) + eps)
+
+
 def causal_mask(n_queries: int, n_keys: int, device: torch.device | None = None) -> torch.Tensor:
     """Boolean (n_queries, n_keys) mask, True where attention is allowed.
 
@@ -176,6 +199,9 @@ class CausalSelfAttention(nn.Module):
     Q = X W_Q,  K = X W_K,  V = X W_V           (one matmul computes all three)
     head_h = Attention(Q_h, K_h, V_h)           Q, K, V split into H heads of d_k = D/H numbers
     MultiHead(X) = Concat(head_1 .. head_H) W_O
+
+    With ``qk_norm`` every query and key row is RMS-normalised (times a learned gain) before RoPE
+    and the dot product, so each score is at most sqrt(d_k) · |g_q| · |g_k| in size.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -185,6 +211,10 @@ class CausalSelfAttention(nn.Module):
         self.dropout_p = config.dropout
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)  # [W_Q | W_K | W_V]
         self.out_proj = nn.Linear(config.d_model, config.d_model)  # W_O
+        if config.qk_norm:
+            self.q_norm, self.k_norm = RMSNorm(config.head_dim), RMSNorm(config.head_dim)
+        else:
+            self.q_norm = self.k_norm = None
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) → (B, H, T, d_k): head h gets numbers h·d_k .. (h+1)·d_k − 1 of every token."""
@@ -203,6 +233,8 @@ class CausalSelfAttention(nn.Module):
         batch, length, d_model = x.shape
         q, k, v = self.qkv(x).split(d_model, dim=2)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
+        if self.q_norm is not None:  # QK-norm: q ← g_q ⊙ q / rms(q), k ← g_k ⊙ k / rms(k)
+            q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None:  # RoPE: rotate queries and keys by their positions
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if cache is not None:
@@ -216,14 +248,29 @@ class CausalSelfAttention(nn.Module):
         return dropout(self.out_proj(out), dropout_p, self.training), weights
 
 
+def relu_squared(x: torch.Tensor) -> torch.Tensor:
+    """ReLU²(x) = max(0, x)² (So et al. 2021, "Primer")."""
+    return F.relu(x).square()
+
+
+ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "relu2": relu_squared,
+}
+
+
 class FeedForward(nn.Module):
-    """Position-wise feed-forward network: FFN(x) = W₂ · act(W₁ x + b₁) + b₂, applied to each token alone."""
+    """Position-wise feed-forward network: FFN(x) = W₂ · act(W₁ x + b₁) + b₂, applied to each token alone.
+
+    act is GELU, ReLU or ReLU² (``ModelConfig.activation``).
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.fc1 = nn.Linear(config.d_model, config.d_ff)
         self.fc2 = nn.Linear(config.d_ff, config.d_model)
-        self.activation = F.gelu if config.activation == "gelu" else F.relu
+        self.activation = ACTIVATION_FUNCTIONS[config.activation]
         self.dropout_p = config.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -297,6 +344,7 @@ class TinyLM(nn.Module):
         x₀ = E[token] · sqrt(D) + PE[position]       (PE only for sinusoidal / learned positions)
         x_l = Block_l(x_{l−1})                        for l = 1 .. L
         logits = LN(x_L) Eᵀ                           (E shared with the input when weights are tied)
+        logits ← c · tanh(logits / c)                 only with a logit soft-cap c > 0
         loss = mean over positions of −log softmax(logits)[true next token]
 
     Multiplying the embedding by sqrt(D) follows the paper (section 3.4): it keeps the token signal
@@ -324,7 +372,7 @@ class TinyLM(nn.Module):
     def reset_parameters(self, seed: int = 0) -> None:
         """GPT-2 initialisation: N(0, 0.02) weights, zero biases; the two projections that write into
         the residual stream (W_O and W₂) get std 0.02 / sqrt(2·L), so the stream's variance does not
-        grow with depth (each of the 2·L residual additions adds a little).
+        grow with depth (each of the 2·L residual additions adds a little), or 0 with ``zero_init_out``.
 
         A private random generator seeded with ``seed`` makes the initial weights depend on the seed
         alone, not on whatever else (another thread, another model) used torch's global generator.
@@ -339,8 +387,10 @@ class TinyLM(nn.Module):
                 nn.init.normal_(module.weight, mean=0.0, std=0.02, generator=generator)
         residual_std = 0.02 / math.sqrt(2 * self.config.n_layers)
         for block in self.blocks:
-            nn.init.normal_(block.attention.out_proj.weight, mean=0.0, std=residual_std, generator=generator)
-            nn.init.normal_(block.feed_forward.fc2.weight, mean=0.0, std=residual_std, generator=generator)
+            for projection in (block.attention.out_proj, block.feed_forward.fc2):
+                nn.init.normal_(projection.weight, mean=0.0, std=residual_std, generator=generator)
+                if self.config.zero_init_out:  # drawn all the same, so the other weights do not change
+                    nn.init.zeros_(projection.weight)
 
     def num_parameters(self) -> int:
         """Trainable parameters (a tied matrix counts once)."""
@@ -397,6 +447,9 @@ class TinyLM(nn.Module):
         for block in self.blocks:
             x = block(x, run)
         logits = self.lm_head(self.final_norm(x))
+        if self.config.logit_softcap > 0:
+            cap = self.config.logit_softcap
+            logits = cap * torch.tanh(logits / cap)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
