@@ -200,3 +200,45 @@ def test_training_memory_for_attention_grows_faster_than_linearly_in_context():
     assert estimate_training_memory_bytes(more_heads, 8) > estimate_training_memory_bytes(
         ModelConfig(**SMALL), 8
     )
+
+
+# -- options for learning faster (issue 17) ------------------------------------------------------
+
+
+def test_the_new_options_are_off_by_default_and_round_trip_through_a_dict():
+    config = ModelConfig(**SMALL)
+    assert (config.qk_norm, config.zero_init_out, config.logit_softcap) == (False, False, 0.0)
+    tuned = ModelConfig(**SMALL, activation="relu2", qk_norm=True, zero_init_out=True, logit_softcap=15.0)
+    assert tuned.to_dict()["qk_norm"] is True and tuned.to_dict()["logit_softcap"] == 15.0
+    assert ModelConfig.from_dict(tuned.to_dict()) == tuned
+
+
+def test_a_checkpoint_config_from_before_the_new_options_still_loads():
+    old = ModelConfig(**SMALL).to_dict()
+    for key in ("qk_norm", "zero_init_out", "logit_softcap"):
+        old.pop(key)
+    assert ModelConfig.from_dict(old) == ModelConfig(**SMALL)
+
+
+@pytest.mark.parametrize(("name", "value"), [("qk_norm", 1), ("qk_norm", "yes"), ("zero_init_out", None)])
+def test_the_switches_must_be_booleans(name, value):
+    error = config_error(**{name: value})
+    assert error.code == "bad_config_choice" and error.params["name"] == name
+
+
+@pytest.mark.parametrize("softcap", [-1.0, 1001.0, "15", True, float("nan")])
+def test_a_bad_logit_softcap_is_refused(softcap):
+    error = config_error(logit_softcap=softcap)
+    assert error.code == "bad_config_range" and error.params["name"] == "logit_softcap"
+    assert error.params["low"] == 0
+
+
+@pytest.mark.parametrize("softcap", [0, 0.0, 15, 1000.0])
+def test_logit_softcaps_within_bounds_are_accepted(softcap):
+    assert ModelConfig(**SMALL, logit_softcap=softcap).logit_softcap == softcap
+
+
+def test_qk_norm_adds_two_gains_per_layer_to_the_count():
+    plain, normed = ModelConfig(**SMALL), ModelConfig(**SMALL, qk_norm=True)
+    assert count_parameters(normed) - count_parameters(plain) == 1 * 2 * 8
+    assert count_parameters(normed) == TinyLM(normed).num_parameters()

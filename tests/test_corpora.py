@@ -133,6 +133,7 @@ PINNED_FULL_SHA256 = {
     "reverse": "d8f32c1692ccd18e6b7355205d74dec74dc8d9337af28e59fd64cc3d53d96032",
     "sort": "eaf2d7a7c685beb2ef3c30351aa97ad4a1e028aed4ab8f44168ac14d2b7823e8",
     "add": "c6f8499f7ee39c826e912b0778aca0900e06d11334cda13099b57be26bda1e16",
+    "repeats": "a840fb93608ae3045992634befa8caad5e00d2191f70cc560198f09d16a00245",  # pinned when it joined
 }
 # The held-out test questions evaluate_task asks (n=200, seed=12345, its defaults), as corpus lines.
 PINNED_EXAMPLES_SHA256 = {

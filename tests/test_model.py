@@ -5,7 +5,16 @@ import torch
 
 from tests.helpers import make_model
 from tinylm import ModelConfig, TinyLM, TinyLMError, count_parameters
-from tinylm.model import LayerNorm, attention_explicit, causal_mask, layer_norm_reference
+from tinylm.model import (
+    KVCache,
+    LayerNorm,
+    RMSNorm,
+    attention_explicit,
+    causal_mask,
+    fused_attention,
+    layer_norm_reference,
+    rms_norm_reference,
+)
 
 POSITIONS = ["sinusoidal", "learned", "rope", "none"]
 
@@ -124,9 +133,17 @@ def test_loss_is_mean_cross_entropy_in_nats():
 
 @pytest.mark.parametrize("pos", POSITIONS)
 @pytest.mark.parametrize("tie", [True, False])
-def test_parameter_count_formula_matches_the_model(pos, tie):
+@pytest.mark.parametrize("qk_norm", [False, True])
+def test_parameter_count_formula_matches_the_model(pos, tie, qk_norm):
     config = ModelConfig(
-        vocab_size=37, context_len=16, d_model=32, n_layers=3, n_heads=4, pos_encoding=pos, tie_weights=tie
+        vocab_size=37,
+        context_len=16,
+        d_model=32,
+        n_layers=3,
+        n_heads=4,
+        pos_encoding=pos,
+        tie_weights=tie,
+        qk_norm=qk_norm,
     )
     assert count_parameters(config) == TinyLM(config).num_parameters()
     post = ModelConfig(vocab_size=37, context_len=16, d_model=32, n_layers=3, n_heads=4, norm_position="post")
@@ -162,6 +179,48 @@ def test_residual_stream_is_returned_after_every_sublayer():
     assert torch.allclose(final, out.logits, atol=1e-5)
 
 
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_pre_and_post_norm_record_the_same_residual_names_and_the_block_formula(norm):
+    model = make_model(norm_position=norm)
+    out = model(random_ids(), return_residuals=True)
+    names = [name for name, _ in out.residuals]
+    assert names == ["embedding"] + [
+        f"layer{l}.{part}" for l in range(2) for part in ("attention", "feed_forward")
+    ]
+    block, x = model.blocks[1], out.residuals[2][1]
+    update, _ = block.attention(block.norm1(x) if norm == "pre" else x)
+    after = x + update if norm == "pre" else block.norm1(x + update)
+    assert torch.allclose(out.residuals[3][1], after, atol=1e-6)
+    ffn = block.feed_forward
+    expected = after + ffn(block.norm2(after)) if norm == "pre" else block.norm2(after + ffn(after))
+    assert torch.allclose(out.residuals[4][1], expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("n_queries", "n_keys"), [(6, 6), (1, 9), (4, 9)])
+def test_fused_attention_equals_the_explicit_formula_for_every_cache_shape(n_queries, n_keys):
+    generator = torch.Generator().manual_seed(n_queries * 10 + n_keys)
+    q = torch.randn(2, 3, n_queries, 8, generator=generator)
+    k, v = (
+        torch.randn(2, 3, n_keys, 8, generator=generator),
+        torch.randn(2, 3, n_keys, 8, generator=generator),
+    )
+    explicit, _ = attention_explicit(q, k, v)
+    assert torch.allclose(fused_attention(q, k, v), explicit, atol=1e-5)
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_a_kv_cache_filled_in_chunks_gives_the_full_pass_logits(pos, norm):
+    model = make_model(pos_encoding=pos, norm_position=norm)
+    ids = random_ids(batch=2, length=14)
+    full = model(ids).logits
+    cache = KVCache(n_layers=2, max_len=16)
+    chunks = [(0, 5), (5, 6), (6, 7), (7, 11), (11, 14)]  # a prompt, single tokens, a chunk after a past
+    pieces = [model(ids[:, a:b], cache=cache, start_pos=a).logits for a, b in chunks]
+    assert torch.allclose(torch.cat(pieces, dim=1), full, atol=1e-5)
+    assert cache.lengths == [14, 14]
+
+
 def test_too_long_input_is_refused_with_a_clear_message():
     model = make_model()
     with pytest.raises(ValueError, match="context"):
@@ -192,3 +251,81 @@ def test_config_from_dict_rejects_unknown_keys_and_wrong_types():
     with pytest.raises(TinyLMError):
         ModelConfig.from_dict({"vocab_size": "five"})
     assert ModelConfig.from_dict(ModelConfig(vocab_size=9).to_dict()) == ModelConfig(vocab_size=9)
+
+
+# -- options for learning faster (issue 17) ------------------------------------------------------
+
+
+def test_qk_norm_gives_query_and_key_rows_of_unit_rms_before_the_dot_product():
+    model = make_model(qk_norm=True)
+    attention = model.blocks[0].attention
+    with torch.no_grad():
+        attention.q_norm.weight.uniform_(0.5, 2.0)
+        attention.k_norm.weight.uniform_(0.5, 2.0)
+    ids = random_ids(batch=1, length=6)
+    out = model(ids, return_attention=True)
+    x = model.blocks[0].norm1(model.embed(ids))
+    q, k, _ = attention.qkv(x).split(32, dim=2)
+    q, k = attention.split_heads(q), attention.split_heads(k)
+    q_n, k_n = attention.q_norm(q), attention.k_norm(k)
+    for rows, gain in ((q_n, attention.q_norm.weight), (k_n, attention.k_norm.weight)):
+        unit = rows / gain / math.sqrt(8)  # without the gain, every row is a unit vector times sqrt(d_k)
+        assert torch.allclose(unit.norm(dim=-1), torch.ones(1, 4, 6), atol=1e-3)
+    future = ~torch.ones(6, 6, dtype=torch.bool).tril()
+    scores = (q_n @ k_n.transpose(-2, -1) / math.sqrt(8)).masked_fill(future, -math.inf)
+    assert torch.allclose(out.attentions[0], torch.softmax(scores, -1), atol=1e-5)
+    assert not torch.allclose(out.logits, make_model()(ids).logits, atol=1e-3)  # it changes the model
+    assert torch.allclose(model(ids).logits, out.logits, atol=1e-5)  # the fused path agrees
+
+
+def test_rms_norm_matches_the_formula():
+    x = torch.randn(3, 4, 8) * 3
+    norm = RMSNorm(8)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+    assert torch.allclose(norm(x), rms_norm_reference(x, norm.weight), atol=1e-5)
+    plain = rms_norm_reference(x, torch.ones(8))
+    assert torch.allclose(plain.norm(dim=-1), torch.full((3, 4), math.sqrt(8)), atol=1e-4)
+
+
+def test_relu_squared_feed_forward_is_the_formula():
+    model = make_model(activation="relu2")
+    ffn = model.blocks[0].feed_forward
+    x = torch.randn(2, 5, 32)
+    expected = torch.clamp(x @ ffn.fc1.weight.T + ffn.fc1.bias, min=0) ** 2 @ ffn.fc2.weight.T + ffn.fc2.bias
+    assert torch.allclose(ffn(x), expected, atol=1e-5)
+    assert not torch.allclose(ffn(x), make_model(activation="relu").blocks[0].feed_forward(x), atol=1e-3)
+
+
+def test_logit_softcap_bounds_the_logits_by_tanh():
+    plain, capped = make_model(seed=2), make_model(seed=2, logit_softcap=0.05)
+    ids = random_ids()
+    raw = plain(ids).logits
+    assert raw.abs().max() > 0.05  # the cap really bites at this size
+    out = capped(ids, ids)
+    assert torch.allclose(out.logits, 0.05 * torch.tanh(raw / 0.05), atol=1e-6)
+    assert out.logits.abs().max() <= 0.05
+    log_probs = torch.log_softmax(out.logits, -1)
+    assert math.isclose(out.loss.item(), -log_probs.gather(-1, ids.unsqueeze(-1)).mean().item(), rel_tol=1e-5)
+
+
+def test_zero_init_out_starts_every_block_as_the_identity_and_changes_nothing_else():
+    zero, normal = make_model(zero_init_out=True, seed=5), make_model(seed=5)
+    for block in zero.blocks:
+        assert (block.attention.out_proj.weight == 0).all() and (block.feed_forward.fc2.weight == 0).all()
+    out = zero(random_ids(), return_residuals=True)
+    for _, stream in out.residuals[1:]:
+        assert torch.equal(stream, out.residuals[0][1])  # no block changes the stream yet
+    for (name, a), (_, b) in zip(zero.named_parameters(), normal.named_parameters(), strict=True):
+        if not name.endswith(("out_proj.weight", "fc2.weight")):
+            assert torch.equal(a, b), name
+
+
+@pytest.mark.parametrize("options", [{"qk_norm": True}, {"activation": "relu2", "logit_softcap": 30.0}])
+def test_a_kv_cache_gives_the_full_pass_logits_with_the_new_options(options):
+    model = make_model(pos_encoding="rope", **options)
+    ids = random_ids(batch=1, length=10)
+    cache = KVCache(n_layers=2, max_len=16)
+    pieces = [model(ids[:, :4], cache=cache).logits]
+    pieces += [model(ids[:, t : t + 1], cache=cache, start_pos=t).logits for t in range(4, 10)]
+    assert torch.allclose(torch.cat(pieces, dim=1), model(ids).logits, atol=1e-5)

@@ -47,8 +47,11 @@ def test_repeats_is_a_builtin_corpus_with_a_description():
     assert NAME == "repeats" and NAME in BUILTIN_CORPORA
     info = corpus_info(NAME)
     assert (info["kind"], info["language"]) == ("repeats", None)
+    from ui.i18n import t  # the description is the app's text (ui/strings/corpora.py), in both languages
+
     for example in ("qmzkrtbxqmzkrtbx", "cvcvcvcv"):
-        assert example in info["description_en"] and example in info["description_zh"]
+        for lang in ("en", "zh"):
+            assert example in t(f"corpus.{NAME}.description", lang)
     assert load_text(NAME, seed=2, n_chars=5000) == generate_corpus(NAME, 5000, seed=2)
 
 

@@ -10,6 +10,7 @@ from tests.helpers import make_model
 from tinylm import CharTokenizer, TinyLMError, TrainConfig, Trainer
 from tinylm.data import prepare_data
 from tinylm.fast import make_optimizer
+from tinylm.muon import Muon
 from tinylm.train import learning_rate_at
 
 
@@ -154,3 +155,58 @@ def test_bad_train_settings_are_refused(small_text):
         with pytest.raises(TinyLMError) as info:
             small_trainer(small_text, **bad)
         assert info.value.code == "bad_train_setting"
+
+
+def test_trapezoid_schedule_warms_up_holds_then_falls_linearly_to_zero():
+    config = TrainConfig(
+        max_steps=100, warmup_steps=10, learning_rate=1e-2, schedule="trapezoid", decay_fraction=0.4
+    )
+    assert learning_rate_at(config, 0, 0.0) == pytest.approx(1e-3)
+    assert learning_rate_at(config, 30, 0.3) == pytest.approx(1e-2)
+    assert learning_rate_at(config, 60, 0.6) == pytest.approx(1e-2)  # decay starts at 1 − 0.4
+    assert learning_rate_at(config, 80, 0.8) == pytest.approx(0.5e-2)
+    assert learning_rate_at(config, 100, 1.0) == 0.0
+    cosine = TrainConfig(max_steps=100, warmup_steps=10, learning_rate=1e-2)
+    assert learning_rate_at(cosine, 60, 0.6) < 1e-2  # the cosine is already decaying there
+
+
+def test_both_optimizers_follow_the_schedule_in_proportion_to_their_peaks(small_text, monkeypatch):
+    trainer = small_trainer(
+        small_text, optimizer="muon", muon_lr=0.02, learning_rate=4e-3, max_steps=40, warmup_steps=5
+    )
+    seen: dict[str, list[float]] = {"AdamW": [], "Muon": []}
+    for cls in (torch.optim.AdamW, Muon):
+        original = cls.step
+
+        def spy(self, *args, _original=original, **kwargs):
+            seen[type(self).__name__].append(self.param_groups[0]["lr"])
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "step", spy)
+    events = [e for e in trainer.events() if e.kind == "step"]
+    assert trainer.state == "done" and len(seen["AdamW"]) == len(seen["Muon"]) == 40
+    assert seen["AdamW"][0] == pytest.approx(4e-3 / 5) and max(seen["AdamW"]) == pytest.approx(4e-3)
+    assert max(seen["Muon"]) == pytest.approx(0.02)
+    for adam_lr, muon_lr in zip(seen["AdamW"], seen["Muon"], strict=True):
+        assert muon_lr == pytest.approx(5 * adam_lr)
+    assert events[-1].learning_rate == pytest.approx(seen["AdamW"][-1])
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("optimizer", "sgd"), ("schedule", "constant"), ("optimizer", "")]
+)
+def test_unknown_optimizer_or_schedule_is_refused_with_the_choices(small_text, name, value):
+    with pytest.raises(TinyLMError) as info:
+        small_trainer(small_text, **{name: value})
+    assert info.value.code == "bad_config_choice"
+    assert info.value.params["name"] == name and info.value.params["value"] == value
+    assert value not in info.value.params["choices"].split(", ")
+
+
+@pytest.mark.parametrize(
+    "bad", [{"muon_lr": 0.0}, {"muon_lr": 2.0}, {"muon_momentum": 1.0}, {"decay_fraction": 1.5}]
+)
+def test_bad_muon_and_schedule_settings_are_refused(small_text, bad):
+    with pytest.raises(TinyLMError) as info:
+        small_trainer(small_text, **bad)
+    assert info.value.code == "bad_train_setting" and info.value.params["name"] == next(iter(bad))

@@ -9,6 +9,10 @@
   fp32 on CPU (no autocast), torch's default (foreach) AdamW, gradient clipping at 1.0, batches gathered
   from a numpy array by random offsets, and generation without a KV cache (crop to the context and
   run the whole window for every new token).
+
+  For time-to-loss (``tinylm.time_to_loss``) the recipe is trained as published: no biases
+  (nanoGPT's ``bias=False`` default), lr 1e-3 warmed up over 100 iterations and cosine-decayed to
+  1e-4 at iteration 2000 (``nanogpt_learning_rate``), AdamW betas (0.9, 0.99), weight decay 0.1.
 """
 
 from __future__ import annotations
@@ -49,11 +53,11 @@ class TorchEncoderLM(nn.Module):
 
 
 class _NanoAttention(nn.Module):
-    def __init__(self, d_model: int, n_heads: int) -> None:
+    def __init__(self, d_model: int, n_heads: int, bias: bool = True) -> None:
         super().__init__()
         self.n_heads = n_heads
-        self.c_attn = nn.Linear(d_model, 3 * d_model)
-        self.c_proj = nn.Linear(d_model, d_model)
+        self.c_attn = nn.Linear(d_model, 3 * d_model, bias=bias)
+        self.c_proj = nn.Linear(d_model, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, c = x.shape
@@ -64,14 +68,14 @@ class _NanoAttention(nn.Module):
 
 
 class _NanoBlock(nn.Module):
-    def __init__(self, d_model: int, n_heads: int) -> None:
+    def __init__(self, d_model: int, n_heads: int, bias: bool = True) -> None:
         super().__init__()
-        self.ln_1 = nn.LayerNorm(d_model)
-        self.attn = _NanoAttention(d_model, n_heads)
-        self.ln_2 = nn.LayerNorm(d_model)
-        self.c_fc = nn.Linear(d_model, 4 * d_model)
+        self.ln_1 = nn.LayerNorm(d_model, bias=bias)
+        self.attn = _NanoAttention(d_model, n_heads, bias)
+        self.ln_2 = nn.LayerNorm(d_model, bias=bias)
+        self.c_fc = nn.Linear(d_model, 4 * d_model, bias=bias)
         self.gelu = nn.GELU()
-        self.c_proj = nn.Linear(4 * d_model, d_model)
+        self.c_proj = nn.Linear(4 * d_model, d_model, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.ln_1(x))
@@ -79,13 +83,15 @@ class _NanoBlock(nn.Module):
 
 
 class NanoGPTRecipe(nn.Module):
-    def __init__(self, vocab_size: int, context_len: int, d_model: int, n_layers: int, n_heads: int) -> None:
+    def __init__(
+        self, vocab_size: int, context_len: int, d_model: int, n_layers: int, n_heads: int, bias: bool = True
+    ) -> None:
         super().__init__()
         self.context_len = context_len
         self.wte = nn.Embedding(vocab_size, d_model)
         self.wpe = nn.Embedding(context_len, d_model)
-        self.h = nn.ModuleList(_NanoBlock(d_model, n_heads) for _ in range(n_layers))
-        self.ln_f = nn.LayerNorm(d_model)
+        self.h = nn.ModuleList(_NanoBlock(d_model, n_heads, bias) for _ in range(n_layers))
+        self.ln_f = nn.LayerNorm(d_model, bias=bias)
         self.lm_head = nn.Linear(d_model, vocab_size, bias=False)
         self.wte.weight = self.lm_head.weight
         for name, p in self.named_parameters():
@@ -116,10 +122,31 @@ class NanoGPTRecipe(nn.Module):
         return idx
 
 
+def nanogpt_learning_rate(
+    step: int, peak: float = 1e-3, minimum: float = 1e-4, warmup: int = 100, decay_steps: int = 2000
+) -> float:
+    """nanoGPT's schedule: linear warm-up to ``peak`` over ``warmup`` iterations, then a cosine down to
+    ``minimum`` at ``decay_steps``, then ``minimum`` (the shakespeare_char CPU recipe's numbers)."""
+    if step < warmup:
+        return peak * (step + 1) / (warmup + 1)
+    if step > decay_steps:
+        return minimum
+    progress = (step - warmup) / (decay_steps - warmup)
+    return minimum + 0.5 * (1.0 + math.cos(math.pi * progress)) * (peak - minimum)
+
+
 def make_train_step(
-    model: nn.Module, data: torch.Tensor, batch_size: int, context_len: int, lr: float = 1e-3
+    model: nn.Module,
+    data: torch.Tensor,
+    batch_size: int,
+    context_len: int,
+    lr: float = 1e-3,
+    schedule: Callable[[int], float] | None = None,
 ) -> Callable[[], float]:
-    """nanoGPT's training iteration for any model whose forward(idx, targets) returns the loss."""
+    """nanoGPT's training iteration for any model whose forward(idx, targets) returns the loss.
+
+    ``schedule(step)`` gives the learning rate of each step (nanoGPT's ``get_lr``); without it, ``lr``.
+    """
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW(
@@ -129,8 +156,14 @@ def make_train_step(
     )
     array = data.numpy().astype(np.uint16)  # nanoGPT reads a uint16 memmap
     model.train()
+    done = 0
 
     def step() -> float:
+        nonlocal done
+        if schedule is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = schedule(done)
+        done += 1
         ix = torch.randint(len(array) - context_len, (batch_size,))
         x = torch.stack([torch.from_numpy(array[i : i + context_len].astype(np.int64)) for i in ix])
         y = torch.stack([torch.from_numpy(array[i + 1 : i + 1 + context_len].astype(np.int64)) for i in ix])

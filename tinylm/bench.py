@@ -12,8 +12,10 @@ neighbour slows all of them alike (medians over blocks are reported):
 * generation tokens/s with and without the KV cache for 64/256/512 new tokens, and nanoGPT's
   no-cache sampling loop for comparison.
 
-``--time-to-loss FILE`` also trains the default "live" preset on a text file for each time budget
-and reports validation loss against wall time (median over repeats).
+``--time-to-loss FILE`` trains on a text file instead (``tinylm.time_to_loss``): nanoGPT's recipe and
+tinylm side by side for each wall-clock budget (``--budgets 60,240``), printing both curves; or, on a
+busy machine, ``--measure-throughput`` then ``--steps-for-seconds THROUGHPUT_JSON`` (the step-equivalent
+runs: each setup trained for the steps it does in each budget).
 """
 
 from __future__ import annotations
@@ -30,16 +32,15 @@ from typing import Any
 
 import torch
 
+from tinylm import time_to_loss
 from tinylm.baselines import NanoGPTRecipe, TorchEncoderLM, make_train_step
 from tinylm.config import ModelConfig
 from tinylm.corpora import generate_corpus
-from tinylm.data import load_text, prepare_data
 from tinylm.fast import bf16_speedup, resolve_precision, use_threads
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
-from tinylm.presets import DEFAULT_PRESET, PRESETS
 from tinylm.tokenizers import CharTokenizer
-from tinylm.train import TrainConfig, Trainer, evaluate_loss
+from tinylm.train import TrainConfig, Trainer
 
 RECIPE = {"context_len": 64, "d_model": 128, "n_layers": 4, "n_heads": 4}
 RECIPE_BATCH = 12
@@ -245,40 +246,6 @@ def generation_speed(vocab: int, repeats: int, lengths: tuple[int, ...] = (64, 2
     return results
 
 
-def time_to_loss(path: str, budgets: list[float], repeats: int, threads: int) -> dict[str, Any]:
-    """Train the default preset on a text file for each budget; validation loss vs wall time (medians)."""
-    use_threads(threads)
-    text = load_text(path)
-    tokenizer = CharTokenizer.from_text(text)
-    preset = PRESETS[DEFAULT_PRESET]
-    results: dict[str, Any] = {
-        "preset": DEFAULT_PRESET,
-        "model": preset.model,
-        "train": preset.train,
-        "threads": threads,
-        "file": Path(path).name,
-    }
-    for budget in budgets:
-        finals, curves = [], []
-        for repeat in range(repeats):
-            config = ModelConfig(vocab_size=tokenizer.vocab_size, **preset.model)
-            data = prepare_data(text, tokenizer, config.context_len)
-            model = TinyLM(config, seed=repeat)
-            settings = {**preset.train, "time_budget": budget, "max_steps": 10**5, "seed": repeat}
-            trainer = Trainer(model, tokenizer, data, TrainConfig(**settings))
-            trainer.run()
-            windows = data.val.unfold(0, config.context_len + 1, config.context_len)
-            finals.append(evaluate_loss(model, windows))
-            curves.append([(round(elapsed, 1), round(loss, 4)) for _, elapsed, loss in trainer.history.val])
-        results[f"{budget:g}s"] = {
-            "val_loss_median": round(_median(finals), 4),
-            "val_loss_runs": [round(v, 4) for v in finals],
-            "val_curves": curves,
-            "steps": trainer.step,
-        }
-    return results
-
-
 def run_benchmarks(args: argparse.Namespace) -> int:
     repeats = 2 if args.quick else args.repeats
     block_steps = 10 if args.quick else 30
@@ -306,12 +273,8 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         "command": "python -m tinylm bench "
         + ("--quick " if args.quick else "")
         + f"--repeats {args.repeats} --threads-list '{args.threads_list}'"
-        + (
-            f" --time-to-loss {Path(args.time_to_loss).name} --budgets {args.budgets}"
-            f" --ttl-repeats {args.ttl_repeats} --ttl-threads {args.ttl_threads}"
-            if args.time_to_loss
-            else ""
-        ),
+        + (f" --time-to-loss {Path(args.time_to_loss).name} ..." if args.time_to_loss else ""),
+        "arguments": {key: value for key, value in vars(args).items() if key != "func"},
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
     for threads in thread_counts:
@@ -332,13 +295,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         report["by_threads"][str(threads)] = entry
         _print_entry(threads, entry)
     if args.time_to_loss:
-        budgets = [float(b) for b in args.budgets.split(",")]
-        report["time_to_loss"] = time_to_loss(args.time_to_loss, budgets, args.ttl_repeats, args.ttl_threads)
-        for budget, row in report["time_to_loss"].items():
-            if isinstance(row, dict) and "val_loss_median" in row:
-                print(
-                    f"time-to-loss {budget}: val loss {row['val_loss_median']} (runs {row['val_loss_runs']})"
-                )
+        report["time_to_loss"] = run_time_to_loss(args)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {args.json}")
@@ -367,3 +324,73 @@ def _print_entry(threads: int, entry: dict[str, Any]) -> None:
             f"no cache {row['no_cache_tokens_per_sec']}, nanoGPT loop {row['nanogpt_recipe_tokens_per_sec']} "
             f"(x{row['cache_speedup_vs_nanogpt']})"
         )
+
+
+def run_time_to_loss(args: argparse.Namespace) -> dict[str, Any]:
+    """The --time-to-loss modes: wall clock, --measure-throughput or --steps-for-seconds."""
+    setups = [spec.strip() for spec in args.setups.split(",") if spec.strip()]
+    budgets = [float(b) for b in args.budgets.split(",")]
+    for spec in setups:
+        time_to_loss.parse_setup(spec)  # a typo fails now, not after an hour of training
+    anchor = None
+    if args.anchor_steps:
+        pairs = (item.split("=") for item in args.anchor_steps.split(","))
+        anchor = {float(budget): int(steps) for budget, steps in pairs}
+    if args.measure_throughput:
+        result = time_to_loss.measure_throughput(
+            args.time_to_loss, setups, args.ttl_threads, args.throughput_seconds, args.throughput_rounds
+        )
+        print(
+            f"threads {args.ttl_threads}, load average before {result['load_before']}, "
+            f"after {result['load_after']}"
+        )
+        for spec in setups:
+            row = result[spec]
+            steps = {
+                f"{b:g}s": time_to_loss.steps_for(spec, b, result, anchor, args.anchor_setup) for b in budgets
+            }
+            print(
+                f"{spec:40s} {row['step_ms']:7.2f} ms/step (CPU {row['cpu_ms_per_step']:6.2f} ms)  "
+                f"eval {row['eval_ms']:6.1f} ms  steps {steps}"
+            )
+        return result
+    seeds = list(range(args.ttl_repeats))
+    if args.steps_for_seconds:
+        measured = json.loads(Path(args.steps_for_seconds).read_text(encoding="utf-8"))
+        throughput = measured.get("time_to_loss", measured)
+        result = time_to_loss.step_equivalent(
+            args.time_to_loss,
+            setups,
+            budgets,
+            seeds,
+            throughput,
+            args.ttl_threads,
+            args.jobs,
+            anchor,
+            args.anchor_setup,
+        )
+    else:
+        result = time_to_loss.wall_clock(
+            args.time_to_loss, setups, budgets, args.ttl_repeats, args.ttl_threads
+        )
+    print_time_to_loss(result)
+    return result
+
+
+def print_time_to_loss(result: dict[str, Any]) -> None:
+    """Each setup's median held-out loss per budget, then (wall clock) its curves, loss against seconds."""
+    for budget, entry in result["budgets"].items():
+        for spec, row in entry.items():
+            steps = [run["steps"] for run in row["runs"]]
+            print(
+                f"{budget:>4s} s  {spec:40s} loss {row['median']:.4f} "
+                f"(range {row['low']:.4f}-{row['high']:.4f})  steps {min(steps)}-{max(steps)}"
+            )
+    if result["mode"] != "wall clock":
+        return
+    for budget, entry in result["budgets"].items():
+        print(f"curves, {budget} s budget (seconds: held-out loss on {time_to_loss.EVAL_TOKENS} tokens):")
+        for spec, row in entry.items():
+            for run in row["runs"]:
+                points = "  ".join(f"{seconds:.0f}:{loss:.3f}" for _, seconds, loss in run["curve"])
+                print(f"  {spec} seed {run['seed']}: {points}")

@@ -378,6 +378,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--ttl-repeats", type=int, default=3, help="runs per budget (the median is reported)")
     bench.add_argument("--ttl-threads", type=int, default=2)
+    bench.add_argument(
+        "--setups",
+        default="nanogpt,live",
+        help="time-to-loss contenders, comma-separated: nanogpt, live, or atoms joined by + "
+        "(see tinylm.time_to_loss)",
+    )
+    bench.add_argument(
+        "--measure-throughput", action="store_true", help="time-to-loss: measure the setups' seconds per step"
+    )
+    bench.add_argument("--throughput-seconds", type=float, default=10.0, help="per setup and round")
+    bench.add_argument("--throughput-rounds", type=int, default=2)
+    bench.add_argument(
+        "--steps-for-seconds",
+        metavar="THROUGHPUT_JSON",
+        help="time-to-loss, step-equivalent: train each setup for the steps it does in each budget at the "
+        "throughput measured in this file (written by --measure-throughput)",
+    )
+    bench.add_argument(
+        "--jobs", type=int, default=2, help="step-equivalent runs at a time (each --ttl-threads)"
+    )
+    bench.add_argument(
+        "--anchor-steps",
+        metavar="BUDGET=STEPS,...",
+        help="with --steps-for-seconds on a busy machine: the steps the baseline did in each budget on an "
+        "idle one (e.g. 60=700,240=2877); the others get them times the CPU-time ratio",
+    )
+    bench.add_argument(
+        "--anchor-setup", default="baseline", help="the setup --anchor-steps were measured for"
+    )
     bench.set_defaults(func=cmd_bench)
     return parser
 

@@ -13,7 +13,7 @@ from typing import Any
 from tinylm.errors import TinyLMError
 
 POSITIONAL_ENCODINGS = ("sinusoidal", "learned", "rope", "none")
-ACTIVATIONS = ("gelu", "relu")
+ACTIVATIONS = ("gelu", "relu", "relu2")
 NORM_POSITIONS = ("pre", "post")
 
 # Hard limits for anything a student can type. They keep one job inside a few hundred MB and a
@@ -34,6 +34,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 MAX_DROPOUT = 1.0  # dropout must be below this (p = 1 would drop everything)
 MAX_PARAMETERS = 10_000_000
+MAX_LOGIT_SOFTCAP = 1000.0
 
 
 @dataclass
@@ -48,12 +49,24 @@ class ModelConfig:
     d_ff         width of the feed-forward hidden layer (default 4·D, as in the paper)
     dropout      dropout probability during training (0 = off; tiny models rarely need it)
     pos_encoding "sinusoidal" (Vaswani et al. 2017), "learned" (GPT-2), "rope" (rotary) or "none"
-    activation   "gelu" (GPT) or "relu" (the original paper)
+    activation   "gelu" (GPT), "relu" (the original paper) or "relu2": ReLU(x)² (So et al. 2021,
+                 "Primer"; used by modded-nanogpt): as cheap as ReLU, and its hidden units are sparser
     norm_position "pre": x + f(LN(x)) (GPT-2, trains easily); "post": LN(x + f(x)) (the paper)
     tie_weights  share the token embedding matrix with the output layer (saves V·D parameters)
     rope_base    the 10000 in θ_i = base^(-2i/d) for RoPE (sinusoidal PE uses 10000 as in the paper)
     attention_only  no feed-forward network (nor its LayerNorm) in the blocks: attention layers only,
                  as in the induction-head paper (Olsson et al. 2022); d_ff and activation are unused
+
+    Options for learning faster (issue 17; all off by default, so older checkpoints load unchanged):
+    qk_norm        normalise every head's query and key rows before the dot product,
+                   q ← g_q ⊙ q / rms(q), k ← g_k ⊙ k / rms(k) (learned gains g of d_k numbers, start 1):
+                   the attention logits can then only grow through g, not through runaway weights,
+                   which allows larger learning rates (Dehghani et al. 2023; Wortsman et al. 2023)
+    zero_init_out  start W_O and W₂ (the projections that write into the residual stream) at zero:
+                   every block starts as the identity and the first steps shape the embeddings and
+                   the head (modded-nanogpt)
+    logit_softcap  c > 0: logits ← c · tanh(logits / c), so no logit exceeds ±c and an over-confident
+                   output cannot blow up the loss (Gemma 2, modded-nanogpt); 0 = off
     """
 
     vocab_size: int
@@ -69,6 +82,9 @@ class ModelConfig:
     tie_weights: bool = True
     rope_base: float = 10000.0
     attention_only: bool = False
+    qk_norm: bool = False
+    zero_init_out: bool = False
+    logit_softcap: float = 0.0
 
     def __post_init__(self) -> None:
         if self.d_ff is None:
@@ -136,13 +152,25 @@ class ModelConfig:
                 high=10_000_000,
                 value=self.rope_base,
             )
-        if not isinstance(self.attention_only, bool):
+        for name in ("attention_only", "qk_norm", "zero_init_out"):
+            if not isinstance(getattr(self, name), bool):
+                raise TinyLMError(
+                    "bad_config_choice",
+                    f"{name} must be true or false (got {getattr(self, name)!r})",
+                    name=name,
+                    value=getattr(self, name),
+                    choices="true, false",
+                )
+        softcap = self.logit_softcap
+        is_number = isinstance(softcap, (int, float)) and not isinstance(softcap, bool)
+        if not is_number or not 0 <= softcap <= MAX_LOGIT_SOFTCAP:
             raise TinyLMError(
-                "bad_config_choice",
-                f"attention_only must be true or false (got {self.attention_only!r})",
-                name="attention_only",
-                value=self.attention_only,
-                choices="true, false",
+                "bad_config_range",
+                f"logit_softcap must be in [0, {MAX_LOGIT_SOFTCAP:g}] (0: off)",
+                name="logit_softcap",
+                low=0,
+                high=MAX_LOGIT_SOFTCAP,
+                value=softcap,
             )
         n_params = count_parameters(self)
         if n_params > MAX_PARAMETERS:
@@ -180,7 +208,8 @@ def count_parameters(config: ModelConfig) -> int:
                feed-forward 2·D·F + F + D, two LayerNorms 4·D
                (attention-only: no feed-forward and one LayerNorm, 2·D)
     plus token embedding V·D, learned positions T·D, final LayerNorm 2·D (pre-norm only),
-    output layer V·D without bias (it is the embedding matrix itself when tied).
+    output layer V·D without bias (it is the embedding matrix itself when tied), and with QK-norm
+    its two gains of d_k numbers per block.
     """
     d, f, v = config.d_model, config.d_ff or 4 * config.d_model, config.vocab_size
     per_block = 4 * d * d + 4 * d + 2 * d  # attention and its LayerNorm
@@ -193,6 +222,8 @@ def count_parameters(config: ModelConfig) -> int:
         total += config.context_len * d
     if config.norm_position == "pre":
         total += 2 * d
+    if config.qk_norm:
+        total += config.n_layers * 2 * (d // config.n_heads)
     return total
 
 

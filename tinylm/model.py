@@ -21,6 +21,7 @@ the (T × T) weight matrix.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -64,11 +65,6 @@ class KVCache:
         self.keys: list[torch.Tensor | None] = [None] * n_layers
         self.values: list[torch.Tensor | None] = [None] * n_layers
         self.lengths = [0] * n_layers
-
-    @property
-    def length(self) -> int:
-        """How many tokens the cache holds (after the last layer has been updated)."""
-        return self.lengths[-1]
 
     def update(
         self, layer: int, keys: torch.Tensor, values: torch.Tensor
@@ -116,6 +112,29 @@ def layer_norm_reference(
     return gamma * (x - mean) / torch.sqrt(variance + eps) + beta
 
 
+class RMSNorm(nn.Module):
+    """Root-mean-square normalisation over the last dimension (QK-norm uses it on each head's q, k).
+
+        RMSNorm(x) = g ⊙ x / sqrt(mean(x²) + ε)
+
+    Like LayerNorm without subtracting the mean and without β: every row of x / rms(x) has norm
+    sqrt(d), i.e. it is a unit vector times sqrt(d). The gain g is learned and starts at 1.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.rms_norm(x, self.weight.shape, self.weight, self.eps)
+
+
+def rms_norm_reference(x: torch.Tensor, gain: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """The RMSNorm formula written out (to test ``RMSNorm``)."""
+    return gain * x / torch.sqrt((x**2).mean(dim=-1, keepdim=True) + eps)
+
+
 def causal_mask(n_queries: int, n_keys: int, device: torch.device | None = None) -> torch.Tensor:
     """Boolean (n_queries, n_keys) mask, True where attention is allowed.
 
@@ -149,6 +168,26 @@ def attention_explicit(
     return dropped @ v, weights
 
 
+def fused_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float = 0.0
+) -> torch.Tensor:
+    """The output of ``attention_explicit`` from torch's fused kernel, without keeping the weights.
+
+    The causal mask is passed in the cheapest form the shapes allow (T_q queries, T_k keys):
+
+        T_q = T_k   no cached past: the usual lower-triangular mask (``is_causal``)
+        T_q = 1     one new token after a cached past: it may look at every key, no mask
+        otherwise   a chunk after a cached past: ``causal_mask(T_q, T_k)``
+    """
+    n_queries, n_keys = q.shape[2], k.shape[2]
+    if n_queries == n_keys:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
+    if n_queries == 1:
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
+    mask = causal_mask(n_queries, n_keys, device=q.device)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+
+
 def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Dropout during training only, and only when p > 0 (skipping it costs nothing at generation)."""
     return F.dropout(x, p) if training and p > 0 else x
@@ -160,15 +199,22 @@ class CausalSelfAttention(nn.Module):
     Q = X W_Q,  K = X W_K,  V = X W_V           (one matmul computes all three)
     head_h = Attention(Q_h, K_h, V_h)           Q, K, V split into H heads of d_k = D/H numbers
     MultiHead(X) = Concat(head_1 .. head_H) W_O
+
+    With ``qk_norm`` every query and key row is RMS-normalised (times a learned gain) before RoPE
+    and the dot product, so each score is at most sqrt(d_k) · |g_q| · |g_k| in size.
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.n_heads = config.n_heads
         self.head_dim = config.head_dim
-        self.dropout = config.dropout
+        self.dropout_p = config.dropout
         self.qkv = nn.Linear(config.d_model, 3 * config.d_model)  # [W_Q | W_K | W_V]
         self.out_proj = nn.Linear(config.d_model, config.d_model)  # W_O
+        if config.qk_norm:
+            self.q_norm, self.k_norm = RMSNorm(config.head_dim), RMSNorm(config.head_dim)
+        else:
+            self.q_norm = self.k_norm = None
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) → (B, H, T, d_k): head h gets numbers h·d_k .. (h+1)·d_k − 1 of every token."""
@@ -183,42 +229,72 @@ class CausalSelfAttention(nn.Module):
         layer: int = 0,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """MultiHead(x) (with dropout on it while training) and, if asked for, the attention weights."""
         batch, length, d_model = x.shape
         q, k, v = self.qkv(x).split(d_model, dim=2)
         q, k, v = self.split_heads(q), self.split_heads(k), self.split_heads(v)
+        if self.q_norm is not None:  # QK-norm: q ← g_q ⊙ q / rms(q), k ← g_k ⊙ k / rms(k)
+            q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None:  # RoPE: rotate queries and keys by their positions
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if cache is not None:
             k, v = cache.update(layer, k, v)
-        dropout_p = self.dropout if self.training else 0.0
+        dropout_p = self.dropout_p if self.training else 0.0
         if need_weights:
             out, weights = attention_explicit(q, k, v, dropout_p)
         else:  # fast path: same formula, fused kernel, no (T × T) matrix kept
-            weights = None
-            n_keys = k.shape[2]
-            if n_keys == length:  # no cached past: the usual lower-triangular mask
-                out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
-            elif length == 1:  # one new token may look at everything before it
-                out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)
-            else:
-                mask = causal_mask(length, n_keys, device=x.device)
-                out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p)
+            out, weights = fused_attention(q, k, v, dropout_p), None
         out = out.transpose(1, 2).reshape(batch, length, d_model)  # concatenate the heads
-        return self.out_proj(out), weights
+        return dropout(self.out_proj(out), dropout_p, self.training), weights
+
+
+def relu_squared(x: torch.Tensor) -> torch.Tensor:
+    """ReLU²(x) = max(0, x)² (So et al. 2021, "Primer")."""
+    return F.relu(x).square()
+
+
+ACTIVATION_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "gelu": F.gelu,
+    "relu": F.relu,
+    "relu2": relu_squared,
+}
 
 
 class FeedForward(nn.Module):
-    """Position-wise feed-forward network: FFN(x) = W₂ · act(W₁ x + b₁) + b₂, applied to each token alone."""
+    """Position-wise feed-forward network: FFN(x) = W₂ · act(W₁ x + b₁) + b₂, applied to each token alone.
+
+    act is GELU, ReLU or ReLU² (``ModelConfig.activation``).
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.fc1 = nn.Linear(config.d_model, config.d_ff)
         self.fc2 = nn.Linear(config.d_ff, config.d_model)
-        self.activation = F.gelu if config.activation == "gelu" else F.relu
-        self.dropout = config.dropout
+        self.activation = ACTIVATION_FUNCTIONS[config.activation]
+        self.dropout_p = config.dropout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return dropout(self.fc2(self.activation(self.fc1(x))), self.dropout, self.training)
+        return dropout(self.fc2(self.activation(self.fc1(x))), self.dropout_p, self.training)
+
+
+@dataclass
+class ForwardPass:
+    """What every block of one forward pass shares, besides the stream x itself.
+
+    rope        RoPE's (cos, sin) for these positions, or None
+    cache       the KV cache to read the past from and append to, or None
+    attentions  a list collecting each layer's attention weights, or None (fast path)
+    residuals   a list collecting (name, stream) after every sub-layer, or None
+    """
+
+    rope: tuple[torch.Tensor, torch.Tensor] | None = None
+    cache: KVCache | None = None
+    attentions: list[torch.Tensor] | None = None
+    residuals: list[tuple[str, torch.Tensor]] | None = None
+
+    def record(self, name: str, x: torch.Tensor) -> None:
+        if self.residuals is not None:
+            self.residuals.append((name, x))
 
 
 class Block(nn.Module):
@@ -234,8 +310,9 @@ class Block(nn.Module):
     The stream after the (absent) feed-forward is still recorded, equal to the one after attention.
     """
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, layer: int = 0) -> None:
         super().__init__()
+        self.layer = layer  # this block's index: its slot in the KV cache and its residual names
         self.pre_norm = config.norm_position == "pre"
         self.norm1 = LayerNorm(config.d_model)
         self.attention = CausalSelfAttention(config)
@@ -243,34 +320,29 @@ class Block(nn.Module):
         if not self.attention_only:
             self.norm2 = LayerNorm(config.d_model)
             self.feed_forward = FeedForward(config)
-        self.dropout = config.dropout
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        rope: tuple[torch.Tensor, torch.Tensor] | None = None,
-        cache: KVCache | None = None,
-        layer: int = 0,
-        need_weights: bool = False,
-        residuals: list[tuple[str, torch.Tensor]] | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        if self.pre_norm:
-            update, weights = self.attention(self.norm1(x), rope, cache, layer, need_weights)
-            x = x + dropout(update, self.dropout, self.training)
-            if residuals is not None:
-                residuals.append((f"layer{layer}.attention", x))
-            if not self.attention_only:
-                x = x + self.feed_forward(self.norm2(x))
-        else:
-            update, weights = self.attention(x, rope, cache, layer, need_weights)
-            x = self.norm1(x + dropout(update, self.dropout, self.training))
-            if residuals is not None:
-                residuals.append((f"layer{layer}.attention", x))
-            if not self.attention_only:
-                x = self.norm2(x + self.feed_forward(x))
-        if residuals is not None:
-            residuals.append((f"layer{layer}.feed_forward", x))
-        return x, weights
+    def forward(self, x: torch.Tensor, run: ForwardPass) -> torch.Tensor:
+        x = self.residual(x, self.norm1, lambda h: self.attend(h, run), run, "attention")  # x + Attn(LN₁(x))
+        if self.attention_only:
+            run.record(f"layer{self.layer}.feed_forward", x)  # no FFN: the stream goes on unchanged
+            return x
+        return self.residual(x, self.norm2, self.feed_forward, run, "feed_forward")  # x + FFN(LN₂(x))
+
+    def residual(
+        self, x: torch.Tensor, norm: LayerNorm, sublayer: Callable, run: ForwardPass, name: str
+    ) -> torch.Tensor:
+        """pre-norm: x + f(LN(x)); post-norm: LN(x + f(x)). The new stream is recorded as
+        "layer{l}.{name}" when the pass collects residuals."""
+        x = x + sublayer(norm(x)) if self.pre_norm else norm(x + sublayer(x))
+        run.record(f"layer{self.layer}.{name}", x)
+        return x
+
+    def attend(self, x: torch.Tensor, run: ForwardPass) -> torch.Tensor:
+        """Attn(x), keeping the attention weights when the pass collects them."""
+        update, weights = self.attention(x, run.rope, run.cache, self.layer, run.attentions is not None)
+        if run.attentions is not None:
+            run.attentions.append(weights)
+        return update
 
 
 class TinyLM(nn.Module):
@@ -279,6 +351,7 @@ class TinyLM(nn.Module):
         x₀ = E[token] · sqrt(D) + PE[position]       (PE only for sinusoidal / learned positions)
         x_l = Block_l(x_{l−1})                        for l = 1 .. L
         logits = LN(x_L) Eᵀ                           (E shared with the input when weights are tied)
+        logits ← c · tanh(logits / c)                 only with a logit soft-cap c > 0
         loss = mean over positions of −log softmax(logits)[true next token]
 
     Multiplying the embedding by sqrt(D) follows the paper (section 3.4): it keeps the token signal
@@ -295,7 +368,7 @@ class TinyLM(nn.Module):
         if config.pos_encoding == "sinusoidal":  # fixed, not trained, not saved: computed from the formula
             table = sinusoidal_positional_encoding(config.context_len, config.d_model)
             self.register_buffer("sinusoidal_table", table, persistent=False)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.blocks = nn.ModuleList(Block(config, layer) for layer in range(config.n_layers))
         # Pre-norm leaves the stream un-normalised after the last block, so one more LayerNorm.
         self.final_norm = LayerNorm(config.d_model) if config.norm_position == "pre" else nn.Identity()
         self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
@@ -306,7 +379,7 @@ class TinyLM(nn.Module):
     def reset_parameters(self, seed: int = 0) -> None:
         """GPT-2 initialisation: N(0, 0.02) weights, zero biases; the two projections that write into
         the residual stream (W_O and W₂) get std 0.02 / sqrt(2·L), so the stream's variance does not
-        grow with depth (each of the 2·L residual additions adds a little).
+        grow with depth (each of the 2·L residual additions adds a little), or 0 with ``zero_init_out``.
 
         A private random generator seeded with ``seed`` makes the initial weights depend on the seed
         alone, not on whatever else (another thread, another model) used torch's global generator.
@@ -326,6 +399,8 @@ class TinyLM(nn.Module):
                 projections.append(block.feed_forward.fc2)
             for projection in projections:
                 nn.init.normal_(projection.weight, mean=0.0, std=residual_std, generator=generator)
+                if self.config.zero_init_out:  # drawn all the same, so the other weights do not change
+                    nn.init.zeros_(projection.weight)
 
     def num_parameters(self) -> int:
         """Trainable parameters (a tied matrix counts once)."""
@@ -373,14 +448,19 @@ class TinyLM(nn.Module):
         if self.config.pos_encoding == "rope":
             positions = torch.arange(start_pos, start_pos + length, device=idx.device)
             rope = rope_angles(positions, self.config.head_dim, self.config.rope_base)
-        residuals: list[tuple[str, torch.Tensor]] | None = [("embedding", x)] if return_residuals else None
-        attentions: list[torch.Tensor] | None = [] if return_attention else None
-        for layer, block in enumerate(self.blocks):
-            x, weights = block(x, rope, cache, layer, return_attention, residuals)
-            if attentions is not None:
-                attentions.append(weights)
+        run = ForwardPass(
+            rope=rope,
+            cache=cache,
+            attentions=[] if return_attention else None,
+            residuals=[("embedding", x)] if return_residuals else None,
+        )
+        for block in self.blocks:
+            x = block(x, run)
         logits = self.lm_head(self.final_norm(x))
+        if self.config.logit_softcap > 0:
+            cap = self.config.logit_softcap
+            logits = cap * torch.tanh(logits / cap)
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        return ModelOutput(logits=logits, loss=loss, attentions=attentions, residuals=residuals)
+        return ModelOutput(logits=logits, loss=loss, attentions=run.attentions, residuals=run.residuals)

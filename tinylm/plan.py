@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any
 
 from tinylm.bench import train_flops_per_token
-from tinylm.config import CHOICES, LIMITS, MAX_DROPOUT, ModelConfig, count_parameters
+from tinylm.config import CHOICES, LIMITS, MAX_DROPOUT, MAX_LOGIT_SOFTCAP, ModelConfig, count_parameters
 from tinylm.config import estimate_training_memory_bytes as memory_needed
 from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, TokenData, min_chars_needed, prepare_data
@@ -34,7 +34,7 @@ from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS, RECOMMENDED
 from tinylm.tasks import TASKS
 from tinylm.tokenizers import MAX_VOCAB_SIZE, MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Tokenizer
-from tinylm.train import MAX_STEPS, TRAIN_LIMITS, TrainConfig
+from tinylm.train import MAX_STEPS, OPTIMIZERS, SCHEDULES, TRAIN_LIMITS, TrainConfig
 
 TOKENIZERS = ("char", "bpe")
 BUDGETS = ("time", "steps")  # train for time_budget seconds, or for max_steps steps
@@ -171,6 +171,9 @@ def _library_bounds() -> dict[str, Bound]:
         {name: Bound(low, high) for name, (low, high) in TRAIN_LIMITS.items() if name not in PLANNED}
     )
     bounds["precision"] = Bound(options=PRECISIONS)
+    bounds["optimizer"] = Bound(options=OPTIMIZERS)
+    bounds["schedule"] = Bound(options=SCHEDULES)
+    bounds["logit_softcap"] = Bound(0.0, MAX_LOGIT_SOFTCAP)
     bounds.update(
         kind=Bound(options=KINDS),
         tokenizer=Bound(options=TOKENIZERS),

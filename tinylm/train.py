@@ -8,6 +8,12 @@ norm (so one bad batch cannot throw the weights far), and let AdamW move every w
 The learning rate warms up linearly for ``warmup_steps`` (Adam's moment estimates are poor at the
 start), then follows a cosine from ``learning_rate`` down to ``min_lr_ratio × learning_rate`` at the
 end of training — the end being ``max_steps`` or, with a ``time_budget``, the wall-clock deadline.
+With ``schedule="trapezoid"`` it stays at ``learning_rate`` instead and falls linearly to zero over
+the last ``decay_fraction`` of training (warm-up, stable, decay: a trapezoid).
+
+``optimizer="muon"`` trains the blocks' weight matrices with Muon (``tinylm.muon``: momentum, then
+an orthogonalised update) at ``muon_lr`` and everything else with AdamW at ``learning_rate``; the
+schedule scales both alike.
 
 :class:`Trainer` is a step-wise driver for a UI: ``events()`` is a generator that trains and yields a
 :class:`TrainEvent` every ``log_interval`` steps (and at evaluations). Between steps it obeys
@@ -34,12 +40,15 @@ from tinylm.errors import TinyLMError
 from tinylm.fast import autocast, make_optimizer, resolve_precision
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
+from tinylm.muon import Muon
 from tinylm.tasks import TASKS, evaluate_task
 from tinylm.tokenizers import Tokenizer
 
 MAX_STEPS = 200_000
 MAX_TIME_BUDGET = 24 * 3600.0
 MAX_BATCH = 1024
+OPTIMIZERS = ("adamw", "muon")
+SCHEDULES = ("cosine", "trapezoid")
 
 # Bounds of every numeric TrainConfig setting, checked once in TrainConfig.validate (the app's widgets and
 # URL checks read them from here too, see tinylm.plan.SETTING_BOUNDS).
@@ -61,6 +70,9 @@ TRAIN_LIMITS: dict[str, tuple[float, float]] = {
     "sample_tokens": (1, 1000),
     "task_examples": (1, 1000),
     "seed": (0, 2**31 - 1),
+    "muon_lr": (1e-5, 1.0),
+    "muon_momentum": (0.0, 0.999),
+    "decay_fraction": (0.0, 1.0),
 }
 
 
@@ -86,6 +98,15 @@ class TrainConfig:
     task_examples: int = 50  # exact-match examples per evaluation for the algorithmic tasks
     seed: int = 0
     precision: str = "auto"
+    # Learning more per step (issue 17). optimizer "adamw": AdamW for every weight; "muon": Muon
+    # (orthogonalised momentum, tinylm.muon) at muon_lr for the blocks' matrices, AdamW for the rest.
+    optimizer: str = "adamw"
+    muon_lr: float = 0.02
+    muon_momentum: float = 0.95
+    # schedule "cosine": warm-up, then cosine down to min_lr_ratio; "trapezoid": warm-up, constant,
+    # then linear to zero over the last decay_fraction of training.
+    schedule: str = "cosine"
+    decay_fraction: float = 0.3
 
     def validate(self) -> None:
         """Raise TinyLMError("bad_train_setting", ...) naming the first setting outside TRAIN_LIMITS."""
@@ -102,6 +123,18 @@ class TrainConfig:
                     high=high,
                     value=value,
                 )
+        for name, value, choices in (
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("schedule", self.schedule, SCHEDULES),
+        ):
+            if value not in choices:
+                raise TinyLMError(
+                    "bad_config_choice",
+                    f"{name} must be one of {choices} (got {value!r})",
+                    name=name,
+                    value=value,
+                    choices=", ".join(choices),
+                )
         resolve_precision(self.precision)
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,12 +142,25 @@ class TrainConfig:
 
 
 def learning_rate_at(config: TrainConfig, step: int, progress: float) -> float:
-    """Warm-up then cosine decay. progress ∈ [0, 1]: the fraction of training done (steps or time)."""
+    """The learning rate of step ``step``; progress ∈ [0, 1]: the fraction of training done (steps or time).
+
+    warm-up      lr = peak · (step + 1) / warmup_steps                 for the first warmup_steps
+    cosine       lr = min + (peak − min) · ½ (1 + cos(π · progress))   min = min_lr_ratio · peak
+    trapezoid    lr = peak, then peak · (1 − progress) / decay_fraction over the last decay_fraction
+
+    Decaying to zero at the very end lets the last steps average out the noise of the batches, which
+    is why a schedule that knows when training ends (steps or the clock) ends lower than a constant.
+    """
+    peak = config.learning_rate
     if step < config.warmup_steps:
-        return config.learning_rate * (step + 1) / config.warmup_steps
-    min_lr = config.learning_rate * config.min_lr_ratio
-    cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, max(0.0, progress))))
-    return min_lr + (config.learning_rate - min_lr) * cosine
+        return peak * (step + 1) / config.warmup_steps
+    progress = min(1.0, max(0.0, progress))
+    if config.schedule == "trapezoid":
+        left = 1.0 - progress
+        return peak if left >= config.decay_fraction else peak * left / config.decay_fraction
+    min_lr = peak * config.min_lr_ratio
+    cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return min_lr + (peak - min_lr) * cosine
 
 
 @dataclass
@@ -164,6 +210,36 @@ def decay_groups(model: TinyLM, weight_decay: float) -> list[dict]:
     matrices = [p for p in model.parameters() if p.dim() >= 2]
     vectors = [p for p in model.parameters() if p.dim() < 2]
     return [{"params": matrices, "weight_decay": weight_decay}, {"params": vectors, "weight_decay": 0.0}]
+
+
+def make_optimizers(model: TinyLM, config: TrainConfig) -> list[torch.optim.Optimizer]:
+    """AdamW for every parameter, or (optimizer="muon") Muon for the blocks' weight matrices plus
+    AdamW for the embeddings, the output layer, the gains and the biases.
+
+    Each parameter group keeps "lr_scale", its peak learning rate over ``learning_rate``: the schedule's
+    learning rate times it is the group's learning rate at every step.
+    """
+    betas = (config.beta1, config.beta2)
+    if config.optimizer != "muon":
+        groups = decay_groups(model, config.weight_decay)
+        return [scaled(make_optimizer(groups, lr=config.learning_rate, betas=betas), 1.0)]
+    matrices = [p for name, p in model.named_parameters() if name.startswith("blocks.") and p.dim() == 2]
+    chosen = {id(p) for p in matrices}
+    rest = [p for p in model.parameters() if id(p) not in chosen]
+    adam_groups = [
+        {"params": [p for p in rest if p.dim() >= 2], "weight_decay": config.weight_decay},
+        {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    adam_groups = [group for group in adam_groups if group["params"]]
+    muon = Muon(matrices, lr=config.muon_lr, momentum=config.muon_momentum)
+    adam = make_optimizer(adam_groups, lr=config.learning_rate, betas=betas)
+    return [scaled(muon, config.muon_lr / config.learning_rate), scaled(adam, 1.0)]
+
+
+def scaled(optimizer: torch.optim.Optimizer, lr_scale: float) -> torch.optim.Optimizer:
+    for group in optimizer.param_groups:
+        group["lr_scale"] = lr_scale
+    return optimizer
 
 
 @torch.no_grad()
@@ -285,9 +361,10 @@ class Trainer:
         """Train, yielding events; returns when done, stopped or failed (see ``state``)."""
         config, model = self.config, self.model
         model.train()
-        groups = decay_groups(model, config.weight_decay)
-        optimizer = make_optimizer(groups, lr=config.learning_rate, betas=(config.beta1, config.beta2))
-        parameters = [p for group in groups for p in group["params"]]
+        optimizers = make_optimizers(model, config)
+        parameters = [
+            p for optimizer in optimizers for group in optimizer.param_groups for p in group["params"]
+        ]
         healthy = [p.detach().clone() for p in parameters]  # weights after the last finite-loss step
         healthy_step = 0
         context = model.config.context_len
@@ -311,15 +388,17 @@ class Trainer:
                 continue
             step_start = time.perf_counter()
             lr = learning_rate_at(config, self.step, self._progress(elapsed + step_start - resumed_at))
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+            for optimizer in optimizers:  # every group follows the schedule, in proportion to its peak
+                for group in optimizer.param_groups:
+                    group["lr"] = lr * group["lr_scale"]
             x, y = random_windows(self.data.train, config.batch_size, context, self._batch_generator)
             with autocast(self.precision):
                 loss = model(x, y).loss
             loss_value = float(loss.detach())
             grad_norm = 0.0
             if math.isfinite(loss_value):
-                optimizer.zero_grad(set_to_none=True)
+                for optimizer in optimizers:
+                    optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 grad_norm = float(
                     torch.nn.utils.clip_grad_norm_(parameters, config.grad_clip or float("inf"))
@@ -338,7 +417,8 @@ class Trainer:
                     "failed", self.step, now, train_loss=loss_value, learning_rate=lr, message=self.message
                 )
                 return
-            optimizer.step()
+            for optimizer in optimizers:
+                optimizer.step()
             self.step += 1
             step_seconds = time.perf_counter() - step_start
             interval_loss += loss_value

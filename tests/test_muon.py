@@ -1,0 +1,109 @@
+import pytest
+import torch
+
+from tests.helpers import make_model
+from tinylm import CharTokenizer, TrainConfig, Trainer
+from tinylm.data import prepare_data
+from tinylm.muon import CUBIC, Muon, newton_schulz
+from tinylm.train import make_optimizers
+
+SHAPES = [(32, 32), (96, 32), (32, 128), (7, 5)]
+
+
+def random_matrix(shape, seed=0, condition=1e3):
+    """A matrix with singular values spread over `condition` (gradients are ill-conditioned like this)."""
+    generator = torch.Generator().manual_seed(seed)
+    m, n = shape
+    p, _ = torch.linalg.qr(torch.randn(m, m, generator=generator))
+    q, _ = torch.linalg.qr(torch.randn(n, n, generator=generator))
+    k = min(m, n)
+    sigma = torch.logspace(0, -torch.log10(torch.tensor(condition)).item(), k)
+    return p[:, :k] @ torch.diag(sigma) @ q[:, :k].T
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_the_classic_iteration_converges_to_the_orthogonal_factor(shape):
+    g = random_matrix(shape, condition=10.0)
+    p, _, qt = torch.linalg.svd(g, full_matrices=False)
+    orthogonal = newton_schulz(g, steps=40, coefficients=CUBIC)
+    assert orthogonal.shape == g.shape
+    assert torch.allclose(orthogonal, p @ qt, atol=1e-4)
+    k = min(shape)
+    gram = orthogonal.T @ orthogonal if shape[0] >= shape[1] else orthogonal @ orthogonal.T
+    assert torch.allclose(gram, torch.eye(k), atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_muons_quintic_keeps_the_singular_vectors_and_brings_every_singular_value_near_one(shape, seed):
+    g = random_matrix(shape, seed=seed, condition=100.0)
+    orthogonal = newton_schulz(g)  # five steps of (3.4445, −4.7750, 2.0315)
+    singular_values = torch.linalg.svdvals(orthogonal)
+    assert singular_values.min() > 0.65 and singular_values.max() < 1.25, singular_values
+    # same singular vectors: Pᵀ O Q is diagonal (up to the tolerance of the approximation)
+    p, _, qt = torch.linalg.svd(g, full_matrices=False)
+    inner = p.T @ orthogonal @ qt.T
+    off_diagonal = inner - torch.diag(torch.diagonal(inner))
+    assert off_diagonal.abs().max() < 1e-3
+    assert torch.linalg.svdvals(g).max() / torch.linalg.svdvals(g).min() > 50  # the input was far from it
+
+
+def test_newton_schulz_orthogonalises_a_stack_matrix_by_matrix():
+    stack = torch.stack([random_matrix((24, 8), seed=s) for s in range(3)])
+    together = newton_schulz(stack)
+    for i in range(3):
+        assert torch.allclose(together[i], newton_schulz(stack[i]), atol=1e-5)
+
+
+def test_first_muon_step_moves_the_weight_by_the_scaled_orthogonalised_gradient():
+    weight = torch.nn.Parameter(random_matrix((48, 16), seed=3) * 0.1)
+    before = weight.detach().clone()
+    gradient = random_matrix((48, 16), seed=4, condition=100.0)
+    weight.grad = gradient.clone()
+    Muon([weight], lr=0.1, momentum=0.9).step()
+    # first step: M = 0.1 G and U = 0.1 G + 0.9 M, a multiple of G; NS does not see the scale
+    expected = before - 0.1 * (48 / 16) ** 0.5 * newton_schulz(gradient)
+    assert torch.allclose(weight.detach(), expected, atol=1e-5)
+    step = (before - weight.detach()) / (0.1 * 3**0.5)
+    singular_values = torch.linalg.svdvals(step)
+    assert singular_values.min() > 0.65 and singular_values.max() < 1.25
+
+
+def test_muon_refuses_vectors():
+    with pytest.raises(ValueError, match="2-D"):
+        Muon([torch.nn.Parameter(torch.ones(5))])
+
+
+def test_make_optimizers_gives_the_blocks_matrices_to_muon_and_the_rest_to_adamw():
+    model = make_model(tie_weights=False)
+    muon, adam = make_optimizers(model, TrainConfig(optimizer="muon", muon_lr=0.03, learning_rate=2e-3))
+    assert isinstance(muon, Muon) and isinstance(adam, torch.optim.AdamW)
+    in_muon = {id(p) for group in muon.param_groups for p in group["params"]}
+    in_adam = {id(p) for group in adam.param_groups for p in group["params"]}
+    names = {id(p): name for name, p in model.named_parameters()}
+    assert not in_muon & in_adam and in_muon | in_adam == set(names)
+    assert {names[i] for i in in_muon} == {
+        f"blocks.{layer}.{weight}.weight"
+        for layer in range(2)
+        for weight in ("attention.qkv", "attention.out_proj", "feed_forward.fc1", "feed_forward.fc2")
+    }
+    assert muon.param_groups[0]["lr"] == 0.03 and muon.param_groups[0]["lr_scale"] == pytest.approx(15.0)
+    assert all(group["lr_scale"] == 1.0 for group in adam.param_groups)
+    decay = {names[id(p)]: group["weight_decay"] for group in adam.param_groups for p in group["params"]}
+    assert decay["token_embedding.weight"] == 0.1 and decay["lm_head.weight"] == 0.1
+    assert decay["blocks.0.norm1.weight"] == 0.0 and decay["blocks.0.attention.qkv.bias"] == 0.0
+
+
+def test_a_model_trained_with_muon_learns(small_text):
+    tokenizer = CharTokenizer.from_text(small_text)
+    model = make_model(vocab_size=tokenizer.vocab_size, context_len=16)
+    data = prepare_data(small_text, tokenizer, context_len=16)
+    settings = {"max_steps": 150, "batch_size": 8, "eval_interval": 50, "precision": "fp32"}
+    trainer = Trainer(model, tokenizer, data, TrainConfig(optimizer="muon", **settings))
+    trainer.run()
+    losses = [loss for _, _, loss in trainer.history.val]
+    assert trainer.state == "done"
+    assert losses[0] > 3.5 and losses[-1] < 1.3, losses  # (AdamW with these settings: 3.68 → 1.63)
+    untrained = make_model(vocab_size=tokenizer.vocab_size, context_len=16)
+    moved = model.blocks[0].attention.qkv.weight - untrained.blocks[0].attention.qkv.weight
+    assert moved.abs().max() > 0.01  # the matrices were trained (by Muon), not only the embeddings
