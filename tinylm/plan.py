@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any
 
-from tinylm.bench import train_flops_per_token
 from tinylm.config import CHOICES, LIMITS, MAX_DROPOUT, ModelConfig, count_parameters
 from tinylm.config import estimate_training_memory_bytes as memory_needed
 from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
@@ -32,6 +31,7 @@ from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS
 from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS, RECOMMENDED
+from tinylm.scaling import train_flops_per_token
 from tinylm.tasks import TASKS
 from tinylm.tokenizers import MAX_VOCAB_SIZE, MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Tokenizer
 from tinylm.train import MAX_STEPS, TRAIN_LIMITS, TrainConfig
@@ -232,7 +232,7 @@ TASK_EXAMPLES = 40  # held-out questions per evaluation of a task (exact match)
 
 # Time of a training step with one torch thread, fitted on this project's 2-core test machine
 # (benchmarks/app_training.py prints the measured figures): a fixed cost per step and per layer (Python
-# and kernel launches dominate tiny models) plus the FLOPs of tinylm.bench.train_flops_per_token at a
+# and kernel launches dominate tiny models) plus the FLOPs of tinylm.scaling.train_flops_per_token at a
 # sustained rate. Measured with one thread while other jobs loaded the machine (load average 5-6):
 # 18 ms/step for the tiny preset (estimate 30), 118 for small (162), 343 for live (362), 1.9 s for a
 # 6-layer d_model-192 context-128 model (2.4 s): the estimate errs on the long side. Time-budget runs
