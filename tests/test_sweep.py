@@ -180,6 +180,21 @@ def test_the_job_manager_runs_a_sweep_like_any_run(tmp_path):
         again.shutdown()
 
 
+def test_a_sweep_trains_in_a_worker_process_too(tmp_path):
+    from ui.runs.process_backend import ProcessBackend
+
+    backend = ProcessBackend(max_jobs=1)
+    manager = JobManager(tmp_path / "runs", Limits(max_jobs=1), backend, lambda session: False)
+    try:
+        run_id = manager.submit(TWO, owner="student")
+        view = manager.wait(run_id, timeout=180)
+        assert view.status == "done" and [p["size"] for p in view.points] == [0, 1]
+        checkpoint, _ = manager.model_for(run_id)  # the best size's files crossed the socket
+        assert checkpoint.model.config.d_model == min(view.points, key=lambda p: p["val_loss"])["d_model"]
+    finally:
+        manager.shutdown()
+
+
 def test_sweep_progress_goes_by_the_sizes_estimated_time():
     plan = plan_sweep(sweep_spec(sizes=3, tokens=200_000), 55)
     assert sweep_progress(plan, 0, 0) == 0.0 and sweep_progress(plan, 3, 0) == 1.0
@@ -238,6 +253,12 @@ def test_the_command_writes_a_valid_file_whose_fits_are_its_points(tmp_path, cap
     assert document["fits"] == json.loads(json.dumps(jsonable(analyse(document["sweeps"]))))
     assert document["machine"]["threads"] == 1 and document["cpu_seconds"] > 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["out"] == str(out)
+    # --refit fits the file's points again and changes nothing else.
+    stale = {**document, "fits": {}}
+    out.write_text(json.dumps(stale))
+    assert main(["sweep", "--refit", "--out", str(out)]) == 0
+    refitted = read_sweep_file(out)
+    assert refitted["fits"] == document["fits"] and refitted["sweeps"] == document["sweeps"]
 
 
 def test_the_shipped_sweep_validates_and_reproduces_its_fits():

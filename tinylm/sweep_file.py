@@ -144,6 +144,13 @@ def _machine(threads: int) -> dict[str, Any]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    if args.refit:  # the fits again from the file's own points (after a change to analyse), no training
+        out = Path(args.out)
+        document = read_sweep_file(out)
+        document.update(fits=analyse(document["sweeps"]), refitted=time.strftime("%Y-%m-%d %H:%M"))
+        out.write_text(json.dumps(jsonable(document), indent=1) + "\n", encoding="utf-8")
+        print(json.dumps({"out": str(out), "refitted": document["refitted"]}))
+        return 0
     if args.corpus not in BUILTIN_CORPORA:
         raise TinyLMError(
             "unknown_corpus", "unknown corpus", name=args.corpus, choices=", ".join(BUILTIN_CORPORA)
@@ -249,6 +256,7 @@ def add_parser(sub: Any) -> None:
     sweep.add_argument("--seed", type=int, default=0)
     sweep.add_argument("--workers", type=int, default=1, help="sweeps trained at once, one process each")
     sweep.add_argument("--out", required=True, help="the JSON file to write")
+    sweep.add_argument("--refit", action="store_true", help="only fit the points of the --out file again")
     sweep.set_defaults(func=cmd_sweep)
 
 
