@@ -149,14 +149,14 @@ def test_a_fit_round_trips_through_json():
 def test_the_loss_surface_fit_recovers_chinchilla_like_constants():
     grid_n, grid_d = np.meshgrid(np.geomspace(1e4, 2e6, 5), np.geomspace(1e5, 3e7, 5))
     n, d = grid_n.ravel(), grid_d.ravel()
-    truth = LossSurfaceFit(E=0.9, A=30.0, B=60.0, alpha=0.4, beta=0.3, rmse=0.0, n=0)
+    truth = LossSurfaceFit(E=0.9, A=30.0, B=60.0, alpha=0.4, beta=0.3, rel_rmse=0.0, n=0)
     exact = fit_loss_surface(n, d, truth.predict(n, d))
     assert (exact.E, exact.alpha, exact.beta) == pytest.approx((0.9, 0.4, 0.3), rel=2e-3)
     assert abs(exact.A / 30.0 - 1) < 0.02 and abs(exact.B / 60.0 - 1) < 0.02
     noisy_loss = truth.predict(n, d) * (1 + 0.003 * np.random.default_rng(2).standard_normal(len(n)))
     noisy = fit_loss_surface(n, d, noisy_loss)
     assert noisy.alpha == pytest.approx(0.4, abs=0.1) and noisy.beta == pytest.approx(0.3, abs=0.1)
-    assert noisy.rmse < 0.02
+    assert noisy.rel_rmse < 0.02
 
 
 def test_the_compute_optimal_size_is_the_least_loss_along_six_n_d():

@@ -19,11 +19,12 @@ Fits (numpy only, see ``fit_power_law`` and ``fit_loss_surface``):
     L(x) = E + A / x^α                   x = parameters N, tokens D or compute C; E ≥ 0, A ≥ 0
     L(N, D) = E + A / N^α + B / D^β      Chinchilla's loss surface (their "Approach 3")
 
-For a fixed α (and β) the model is linear in E, A (and B): least squares solves it exactly, so only the
-exponents are searched, on a grid refined around the best value. The uncertainty comes from the
-linearised fit: the covariance s²·(JᵀJ)⁻¹ of the parameters (J: the derivatives of L at the fit, s² the
-residual variance), a band of ± t·σ(x) around the curve (t: Student's t for the points' degrees of
-freedom), which is wide when a few points leave the exponent loose — as it should be.
+For a fixed α (and β) the model is linear in E, A (and B): least squares on the relative error
+(L − fit) / L solves it exactly, so only the exponents are searched, on a grid refined around the best
+value. The uncertainty comes from the linearised fit: the covariance s²·(JᵀJ)⁻¹ of the parameters (J: the
+derivatives of the relative error at the fit, s² the residual variance), a band of ± t·σ(x) around the
+curve (t: Student's t for the points' degrees of freedom), which is wide when a few points leave the
+exponent loose — as it should be.
 
 The published constants (``PUBLISHED``) carry their sources (``SOURCES``); the page shows both.
 """
@@ -161,7 +162,7 @@ class PowerLawFit:
     E_se: float
     A_se: float
     alpha_se: float
-    rmse: float
+    rel_rmse: float  # √(mean of ((L − fit) / L)²)
     n: int
     dof: int
     floor: bool
@@ -199,7 +200,8 @@ class PowerLawFit:
             return math.nan if value is None else float(value)
 
         values = {
-            name: number(data[name]) for name in ("E", "A", "alpha", "E_se", "A_se", "alpha_se", "rmse", "x0")
+            name: number(data[name])
+            for name in ("E", "A", "alpha", "E_se", "A_se", "alpha_se", "rel_rmse", "x0")
         }
         return cls(
             **values,
@@ -221,11 +223,13 @@ def _finite_or_none(value: Any) -> Any:
 
 
 def fit_power_law(x: Any, y: Any, floor: bool = True) -> PowerLawFit:
-    """Fit L = E + A / x^α (``floor`` False: L = A / x^α) by least squares on L.
+    """Fit L = E + A / x^α (``floor`` False: L = A / x^α) by least squares on the relative error
+    (L − fit) / L, which for losses spanning a few times is close to least squares on log L, as the
+    papers fit (an absolute error would let the largest losses, the smallest models, decide alone).
 
-    For each α the best E ≥ 0 and A ≥ 0 follow from linear least squares; α is searched on a refined
-    grid in ALPHA_RANGE. Needs at least three points (two without the floor); the uncertainty needs
-    more points than free parameters."""
+    For each α the best E ≥ 0 and A ≥ 0 follow from (weighted) linear least squares; α is searched on
+    a refined grid in ALPHA_RANGE. Needs at least three points (two without the floor); the
+    uncertainty needs more points than free parameters."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     keep = np.isfinite(x) & np.isfinite(y) & (x > 0)
     x, y = x[keep], y[keep]
@@ -233,14 +237,15 @@ def fit_power_law(x: Any, y: Any, floor: bool = True) -> PowerLawFit:
     if len(x) < needed or len(np.unique(x)) < needed:
         raise ValueError(f"a power law needs at least {needed} points at different x (got {len(x)})")
     x0 = float(np.exp(np.mean(np.log(x))))
-    u = x / x0
+    u, w = x / x0, 1.0 / np.abs(y)  # every row divided by its loss: relative errors
 
     def columns(alpha: float) -> np.ndarray:
         power = u ** (-alpha)
-        return np.stack([np.ones_like(u), power], axis=1) if floor else power[:, None]
+        made = np.stack([np.ones_like(u), power], axis=1) if floor else power[:, None]
+        return made * w[:, None]
 
-    alpha = _search(lambda a: _nonnegative_lstsq(columns(a), y)[1], *ALPHA_RANGE)
-    coef, sse = _nonnegative_lstsq(columns(alpha), y)
+    alpha = _search(lambda a: _nonnegative_lstsq(columns(a), y * w)[1], *ALPHA_RANGE)
+    coef, sse = _nonnegative_lstsq(columns(alpha), y * w)
     e, a_u = (float(coef[0]), float(coef[1])) if floor else (0.0, float(coef[0]))
     # The linearised fit: derivatives of L with respect to each parameter at the fit. A parameter at its
     # bound (E = 0, or A = 0 and with it α) is not free and gets no variance.
@@ -251,7 +256,7 @@ def fit_power_law(x: Any, y: Any, floor: bool = True) -> PowerLawFit:
     n, dof = len(x), len(x) - len(free)
     cov = np.full((len(names), len(names)), np.nan)
     if dof > 0 and free:
-        jacobian = np.stack([derivatives[name] for name in free], axis=1)
+        jacobian = np.stack([derivatives[name] * w for name in free], axis=1)
         try:
             inner = np.linalg.inv(jacobian.T @ jacobian) * sse / dof
         except np.linalg.LinAlgError:
@@ -271,7 +276,7 @@ def fit_power_law(x: Any, y: Any, floor: bool = True) -> PowerLawFit:
         E_se=float(se.get("E", 0.0)),
         A_se=float(a_se),
         alpha_se=float(se["alpha"]),
-        rmse=math.sqrt(sse / n),
+        rel_rmse=math.sqrt(sse / n),
         n=n,
         dof=dof,
         floor=floor,
@@ -282,14 +287,15 @@ def fit_power_law(x: Any, y: Any, floor: bool = True) -> PowerLawFit:
 
 @dataclass(frozen=True)
 class LossSurfaceFit:
-    """L(N, D) = E + A / N^α + B / D^β (Hoffmann et al. 2022, Approach 3), fitted by least squares on L."""
+    """L(N, D) = E + A / N^α + B / D^β (Hoffmann et al. 2022, Approach 3), fitted by least squares on the
+    relative error (they minimised a Huber loss on log L)."""
 
     E: float
     A: float
     B: float
     alpha: float
     beta: float
-    rmse: float
+    rel_rmse: float
     n: int
 
     def predict(self, parameters: Any, tokens: Any) -> np.ndarray:
@@ -310,19 +316,19 @@ class LossSurfaceFit:
 
 
 def fit_loss_surface(parameters: Any, tokens: Any, loss: Any) -> LossSurfaceFit:
-    """Fit L(N, D) = E + A/N^α + B/D^β: α and β on a refined 2-D grid, E, A, B ≥ 0 by least squares.
-    Needs at least six points (five parameters and one degree of freedom)."""
+    """Fit L(N, D) = E + A/N^α + B/D^β: α and β on a refined 2-D grid, E, A, B ≥ 0 by least squares on
+    the relative error (see fit_power_law). Needs at least six points (five parameters and one more)."""
     n, d, y = (np.asarray(v, dtype=float) for v in (parameters, tokens, loss))
     keep = np.isfinite(n) & np.isfinite(d) & np.isfinite(y) & (n > 0) & (d > 0)
     n, d, y = n[keep], d[keep], y[keep]
     if len(y) < 6:
         raise ValueError(f"the loss surface needs at least 6 points (got {len(y)})")
     n0, d0 = float(np.exp(np.mean(np.log(n)))), float(np.exp(np.mean(np.log(d))))
-    un, ud = n / n0, d / d0
+    un, ud, w = n / n0, d / d0, 1.0 / np.abs(y)
 
     def solve(alpha: float, beta: float) -> tuple[np.ndarray, float]:
         columns = np.stack([np.ones_like(y), un ** (-alpha), ud ** (-beta)], axis=1)
-        return _nonnegative_lstsq(columns, y)
+        return _nonnegative_lstsq(columns * w[:, None], y * w)
 
     a_grid = b_grid = np.geomspace(0.02, 2.0, 41)
     for _ in range(4):
@@ -340,7 +346,7 @@ def fit_loss_surface(parameters: Any, tokens: Any, loss: Any) -> LossSurfaceFit:
         B=float(coef[2] * d0**beta),
         alpha=alpha,
         beta=beta,
-        rmse=math.sqrt(sse / len(y)),
+        rel_rmse=math.sqrt(sse / len(y)),
         n=len(y),
     )
 
@@ -469,7 +475,7 @@ GPU_UTILISATION = 0.40  # model FLOPs utilisation; large runs report 20-50 % (so
 def chinchilla_surface() -> LossSurfaceFit:
     """Hoffmann et al.'s published loss surface, as a fit object (to draw it and take its optimum)."""
     p = PUBLISHED["chinchilla"]
-    return LossSurfaceFit(E=p["E"], A=p["A"], B=p["B"], alpha=p["alpha"], beta=p["beta"], rmse=0.0, n=0)
+    return LossSurfaceFit(E=p["E"], A=p["A"], B=p["B"], alpha=p["alpha"], beta=p["beta"], rel_rmse=0.0, n=0)
 
 
 def chinchilla_parameters(compute: float, tokens_per_parameter: float = 20.0) -> float:

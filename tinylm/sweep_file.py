@@ -332,7 +332,7 @@ def analyse(sweeps: Sequence[dict[str, Any]]) -> dict[str, Any]:
         }
         if "loss_surface" in fits:
             surface = LossSurfaceFit(
-                **{k: fits["loss_surface"][k] for k in ("E", "A", "B", "alpha", "beta", "rmse", "n")}
+                **{k: fits["loss_surface"][k] for k in ("E", "A", "B", "alpha", "beta", "rel_rmse", "n")}
             )
             n_opt, d_opt = surface.optimal(sweep["flops"])
             row["surface_optimum"] = {
