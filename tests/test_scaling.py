@@ -175,11 +175,15 @@ def test_the_compute_optimal_size_is_the_least_loss_along_six_n_d():
 def test_the_iso_flop_minimum_and_the_frontier():
     n = np.array([1e4, 4e4, 1.6e5, 6.4e5, 2.56e6])
     loss = 2.0 + 0.1 * (np.log(n) - np.log(1.6e5)) ** 2
+    loss[-1] = 3.5  # a size far from the best does not move the parabola through the best three
     tokens = 1e12 / (6 * n)
-    found = iso_flop_minimum(n, tokens, loss)
+    found = iso_flop_minimum(n[::-1], tokens[::-1], loss[::-1])  # in any order
     assert found["parameters"] == pytest.approx(1.6e5, rel=1e-6)
     assert found["tokens"] == pytest.approx(1e12 / (6 * 1.6e5), rel=1e-6)
-    assert iso_flop_minimum(n, tokens, -loss) is None  # the least loss is off the ladder
+    assert found["val_loss"] == pytest.approx(2.0)
+    between = iso_flop_minimum(n, tokens, 2.0 + 0.1 * (np.log(n) - np.log(8e4)) ** 2)
+    assert between["parameters"] == pytest.approx(8e4, rel=1e-6)
+    assert iso_flop_minimum(n, tokens, np.log(n)) is None  # the smallest size wins: the best may be smaller
     assert iso_flop_minimum(n[:2], tokens[:2], loss[:2]) is None
     c, best = frontier([4, 1, 2, 3, 5], [2.5, 3.0, 2.8, 2.9, 2.0])
     assert list(c) == [1, 2, 4, 5] and list(best) == [3.0, 2.8, 2.5, 2.0]

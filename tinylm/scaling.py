@@ -366,24 +366,28 @@ def frontier(compute: Any, loss: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def iso_flop_minimum(parameters: Any, tokens: Any, loss: Any) -> dict[str, float] | None:
-    """Where the loss is least on one compute budget's sizes (Hoffmann et al. 2022, Approach 2): a
-    parabola in log N through the points, L ≈ a·(log N)² + b·log N + c, is least at log N = −b / 2a; the
-    tokens there by interpolating log D against log N. None when the parabola opens downwards (the
-    least loss lies beyond the ladder) or there are fewer than three sizes."""
+    """Where the loss is least on one compute budget's sizes (Hoffmann et al. 2022, Approach 2): the
+    parabola in log N through the best size and its two neighbours, L ≈ a·(log N)² + b·log N + c, is
+    least at log N = −b / 2a; the tokens there by interpolating log D against log N. None when the best
+    size is the smallest or the largest (the least loss may lie beyond the ladder) or there are fewer
+    than three sizes. (Through all the sizes a parabola would be bent by the ones far from the best.)"""
     n, d, y = (np.asarray(v, dtype=float) for v in (parameters, tokens, loss))
-    if len(n) < 3:
+    order = np.argsort(n)
+    n, d, y = n[order], d[order], y[order]
+    best = int(np.argmin(y))
+    if len(n) < 3 or best in (0, len(n) - 1):
         return None
-    log_n = np.log(n)
-    a, b, _ = np.polyfit(log_n, y, 2)
+    log_n, near = np.log(n), slice(best - 1, best + 2)
+    a, b, c = np.polyfit(log_n[near], y[near], 2)
     if a <= 0:
         return None
     log_opt = -b / (2 * a)
-    if not log_n.min() <= log_opt <= log_n.max():
-        return None
-    order = np.argsort(log_n)
-    log_d = float(np.interp(log_opt, log_n[order], np.log(d)[order]))
-    loss_opt = float(np.polyval([a, b, _], log_opt))
-    return {"parameters": math.exp(log_opt), "tokens": math.exp(log_d), "val_loss": loss_opt}
+    log_d = float(np.interp(log_opt, log_n, np.log(d)))
+    return {
+        "parameters": math.exp(log_opt),
+        "tokens": math.exp(log_d),
+        "val_loss": float(np.polyval([a, b, c], log_opt)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
