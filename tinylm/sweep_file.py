@@ -17,7 +17,8 @@ to ``--workers`` processes of one torch thread each, and writes (after every fin
 ``analyse`` is what the Scaling page shows: L(N) = E + A/N^α on the tokens sweep's sizes, L(D) and L(C)
 on the frontiers of its learning curves (each with Kaplan's pure power law beside it), the loss surface
 L(N, D) on every final point, and, per compute budget, the size that wins. ``read_sweep_file`` checks a
-file before the page draws it (TinyLMError "bad_sweep_file" otherwise).
+file before the page draws it (TinyLMError "bad_sweep_file" otherwise). ``--refit --out FILE`` fits a
+file's points again without training (after a change to ``analyse``) and notes when in "refitted".
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ sweep underneath and the live sweep's sizes on top (a fragment every CHART_SECON
 
 A sweep is a run of the job layer (kind "sweep", tinylm.sweep.SweepJob): ``manager.submit`` queues it,
 the session remembers it (so the sidebar's heartbeat keeps it alive on other pages too), and the
-fragments only read ``manager.get(run_id)``. Importing this module only defines things.
+fragments only read ``manager.get(run_id)``. Other runs join the figures as grey points through
+``tinylm.sweep.points_from_runs`` (a list of RunViews → points): today the session's own Train-page runs;
+a class's finished runs (classroom mode) go into the same list. Importing this module only defines things.
 """
 
 from __future__ import annotations
