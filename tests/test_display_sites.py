@@ -71,6 +71,13 @@ REVIEWED = {
     ("ui/class_session.py", "'<script>' + ''.join(lines) + '</script>'"): "cookie lines: fixed names and "
     "values that matched the member-cookie or teacher-key pattern ([A-Za-z0-9_.-] only) just above",
     ("ui/class_view.py", "loss_text(row.val_loss)"): "a number formatted with .3f, or a dash",
+    ("pages/9_Scaling.py", "label"): "the example buttons' labels: t('scaling.example.*')",
+    ("pages/9_Scaling.py", "source.key"): "tinylm.scaling.SOURCES: the app's own list of published papers",
+    ("pages/9_Scaling.py", "source.citation"): "tinylm.scaling.SOURCES: the app's own citations",
+    ("pages/9_Scaling.py", "source.url"): "tinylm.scaling.SOURCES: the papers' fixed addresses",
+    ("ui/scaling_view.py", "text"): "t('scaling.progress_*', ...) with numbers and durations",
+    ("ui/scaling_view.py", "label"): "t('common.download_png') / t('scaling.download_svg')",
+    ("ui/scaling_view.py", "size_name(size.index, size.parameters)"): "t('scaling.size_name') with numbers",
 }
 
 

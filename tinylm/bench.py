@@ -39,6 +39,7 @@ from tinylm.corpora import generate_corpus
 from tinylm.fast import bf16_speedup, resolve_precision, use_threads
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
+from tinylm.scaling import train_flops_per_token  # the one count of training FLOPs
 from tinylm.tokenizers import CharTokenizer
 from tinylm.train import TrainConfig, Trainer
 
@@ -68,17 +69,6 @@ def matmul_peak(dtype: torch.dtype, size: int = 1024, seconds: float = 1.0) -> f
         a @ b
         best = max(best, 2 * size**3 / (time.perf_counter() - start) / 1e9)
     return best
-
-
-def train_flops_per_token(config: ModelConfig) -> float:
-    """6 × (matmul parameters) per token, plus attention's QKᵀ and weights·V (12·T·D per layer).
-
-    Forward: 2 FLOPs per weight per token in each linear layer, 4·T·D for the two attention products
-    (counted over the full T×T square, as is customary); backward ≈ 2 × forward.
-    """
-    d, f, v, t = config.d_model, config.d_ff or 4 * config.d_model, config.vocab_size, config.context_len
-    linear = config.n_layers * (4 * d * d + 2 * d * f) + v * d
-    return 6 * linear + 12 * config.n_layers * t * d
 
 
 def _median(values: list[float]) -> float:

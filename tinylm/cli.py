@@ -1,4 +1,4 @@
-"""Command line: ``python -m tinylm train | generate | eval | info | bench``.
+"""Command line: ``python -m tinylm train | generate | eval | info | bench | sweep``.
 
 User mistakes (a missing file, a bad setting, a corrupt checkpoint) print one line and exit with
 status 2; no traceback.
@@ -36,6 +36,7 @@ from tinylm.fast import PRECISIONS, use_threads
 from tinylm.generate import SamplingSettings, generate
 from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
 from tinylm.presets import DEFAULT_PRESET, PRESETS
+from tinylm.sweep_file import add_parser as add_sweep_parser
 from tinylm.tasks import TASKS
 from tinylm.train import Trainer, TrainEvent, evaluate_loss
 
@@ -408,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--anchor-setup", default="baseline", help="the setup --anchor-steps were measured for"
     )
     bench.set_defaults(func=cmd_bench)
+    add_sweep_parser(sub)  # python -m tinylm sweep (tinylm/sweep_file.py)
     return parser
 
 

@@ -342,7 +342,9 @@ def make_job(
 ) -> TrainingJob:
     """The job a spec describes, by its kind (``spec.kind``, one of tinylm.plan.KINDS): every backend
     starts jobs through this one function, so a new kind of job needs no backend change."""
-    kinds: dict[str, Callable[..., TrainingJob]] = {"train": TrainingJob}
+    from tinylm.sweep import SweepJob  # a TrainingJob of its own (it imports this module)
+
+    kinds: dict[str, Callable[..., TrainingJob]] = {"train": TrainingJob, "sweep": SweepJob}
     if spec.kind not in kinds:
         raise TinyLMError(
             "bad_config_choice",

@@ -23,7 +23,6 @@ import math
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 from typing import Any
 
-from tinylm.bench import train_flops_per_token
 from tinylm.config import CHOICES, LIMITS, MAX_DROPOUT, MAX_LOGIT_SOFTCAP, ModelConfig, count_parameters
 from tinylm.config import estimate_training_memory_bytes as memory_needed
 from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
@@ -32,13 +31,15 @@ from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS
 from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS, RECOMMENDED
+from tinylm.scaling import train_flops_per_token
 from tinylm.tasks import TASKS
 from tinylm.tokenizers import MAX_VOCAB_SIZE, MIN_VOCAB_SIZE, BPETokenizer, CharTokenizer, Tokenizer
 from tinylm.train import MAX_STEPS, OPTIMIZERS, SCHEDULES, TRAIN_LIMITS, TrainConfig
 
 TOKENIZERS = ("char", "bpe")
 BUDGETS = ("time", "steps")  # train for time_budget seconds, or for max_steps steps
-KINDS = ("train",)  # the kinds of job a spec describes (fine-tuning and sweep runs join here)
+KINDS = ("train", "sweep")  # the kinds of job a spec describes (tinylm.job.make_job; sweep: tinylm.sweep)
+SWEEP_MODES = ("tokens", "compute")  # every size of a sweep trains on the same tokens, or the same FLOPs
 
 # TrainConfig fields the planner sets (how often to log, evaluate and sample), not the student.
 PLANNED = (
@@ -61,6 +62,12 @@ RUN_FIELDS: tuple[tuple[str, type, Any], ...] = (
     ("sample_every", int, 0),  # steps between samples; 0 lets the planner choose about ten per run
     ("sample_prompt", str, ""),
     ("preset", str, ""),  # the preset the settings started from (shown in the comparison of runs)
+    # A sweep (kind "sweep", tinylm.sweep): the first sweep_sizes rungs of its ladder of model sizes, each
+    # trained on sweep_tokens tokens ("tokens") or for sweep_flops training FLOPs ("compute").
+    ("sweep_mode", str, "tokens"),
+    ("sweep_sizes", int, 3),
+    ("sweep_tokens", int, 500_000),
+    ("sweep_flops", float, 3e11),
 )
 # A spec always has a time budget and a step count ready (the budget setting picks one).
 SPEC_DEFAULTS = {"time_budget": 60.0, "max_steps": 1000}
@@ -184,6 +191,10 @@ def _library_bounds() -> dict[str, Bound]:
         text_name=Bound(max_length=60),
         corpus=Bound(options=(*BUILTIN_CORPORA, "custom")),
         preset=Bound(max_length=40),
+        sweep_mode=Bound(options=SWEEP_MODES),
+        sweep_sizes=Bound(2, 5),  # tinylm.sweep.LADDER has five rungs
+        sweep_tokens=Bound(10_000, 100_000_000),
+        sweep_flops=Bound(1e9, 1e17),
     )
     for item in fields(RunSpec):  # a switch is on or off
         if isinstance(item.default, bool):
@@ -209,6 +220,8 @@ APP_BOUNDS: dict[str, Bound] = {
     "max_steps": SETTING_BOUNDS["max_steps"].narrowed(low=10, high=MAX_APP_STEPS),
     "sample_every": SETTING_BOUNDS["sample_every"].narrowed(high=MAX_APP_STEPS),
     "seed": SETTING_BOUNDS["seed"].narrowed(high=1_000_000),
+    "sweep_tokens": SETTING_BOUNDS["sweep_tokens"].narrowed(high=2_000_000),
+    "sweep_flops": SETTING_BOUNDS["sweep_flops"].narrowed(high=3e12),
 }
 
 
@@ -235,7 +248,7 @@ TASK_EXAMPLES = 40  # held-out questions per evaluation of a task (exact match)
 
 # Time of a training step with one torch thread, fitted on this project's 2-core test machine
 # (benchmarks/app_training.py prints the measured figures): a fixed cost per step and per layer (Python
-# and kernel launches dominate tiny models) plus the FLOPs of tinylm.bench.train_flops_per_token at a
+# and kernel launches dominate tiny models) plus the FLOPs of tinylm.scaling.train_flops_per_token at a
 # sustained rate. Measured with one thread while other jobs loaded the machine (load average 5-6):
 # 18 ms/step for the tiny preset (estimate 30), 118 for small (162), 343 for live (362), 1.9 s for a
 # 6-layer d_model-192 context-128 model (2.4 s): the estimate errs on the long side. Time-budget runs

@@ -32,6 +32,7 @@ PAGES = [
     ("explorer", "pages/5_Attention_explorer.py"),
     ("generate", "pages/6_Generate.py"),
     ("train", "pages/7_Train.py"),
+    ("scaling", "pages/9_Scaling.py"),
 ]
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"

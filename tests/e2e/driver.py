@@ -37,6 +37,7 @@ PAGE_PATHS = {  # page name -> URL path (Streamlit derives it from the file name
     "explorer": "Attention_explorer",
     "generate": "Generate",
     "train": "Train",
+    "scaling": "Scaling",
 }
 # streamlit#7074 (open): opened directly at /<Page>, the frontend first asks /<Page>/_stcore/health and
 # /<Page>/_stcore/host-config, gets 404, then uses /_stcore/... and works. Chromium logs each 404 as a

@@ -12,6 +12,7 @@ EN = {
     "nav.explorer": "5 · Attention explorer",
     "nav.generate": "6 · Generate",
     "nav.train": "7 · Train",
+    "nav.scaling": "9 · Scaling",
     # sidebar
     "sidebar.language": "Language / 语言",
     "sidebar.presenter": "Presenter mode",
@@ -98,6 +99,7 @@ ZH = {
     "nav.explorer": "5 · 注意力浏览器",
     "nav.generate": "6 · 文本生成",
     "nav.train": "7 · 训练",
+    "nav.scaling": "9 · 规模",
     "sidebar.language": "Language / 语言",
     "sidebar.presenter": "演示模式",
     "sidebar.presenter_help": "大字号、收起控件、图表全宽——适合投影仪上课。",
