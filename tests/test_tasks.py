@@ -53,10 +53,12 @@ def train_and_score(task: str) -> float:
     return evaluate_task(task, greedy_completer(model, tokenizer), n=200)
 
 
-def score_in_subprocess(task: str) -> float:
-    """train_and_score in a fresh interpreter: each training gets its own process (and core), and
-    nothing the other tests did in this process (torch's thread pool, AppTest's __main__) leaks in."""
-    code = f"from tests.test_tasks import train_and_score; print(train_and_score({task!r}))"
+def score_in_subprocess(task: str, scorer: str = "tests.test_tasks.train_and_score") -> float:
+    """scorer(task) (train_and_score, or another module's) in a fresh interpreter: each training gets its
+    own process (and core), and nothing the other tests did in this process (torch's thread pool,
+    AppTest's __main__) leaks in."""
+    module, function = scorer.rsplit(".", 1)
+    code = f"from {module} import {function}; print({function}({task!r}))"
     done = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,

@@ -1,4 +1,4 @@
-"""Command line: ``python -m tinylm train | generate | eval | info | bench``.
+"""Command line: ``python -m tinylm train | generate | eval | info | bench | finetune``.
 
 User mistakes (a missing file, a bad setting, a corrupt checkpoint) print one line and exit with
 status 2; no traceback.
@@ -19,12 +19,14 @@ from typing import Any, TextIO
 import torch
 
 from tinylm import __version__
+from tinylm.adapter import read_model
 from tinylm.checkpoint import read_checkpoint, save_checkpoint
 from tinylm.config import POSITIONAL_ENCODINGS, ModelConfig
 from tinylm.corpora import BUILTIN_CORPORA, TASKS
 from tinylm.data import load_text, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS, use_threads
+from tinylm.finetune_tasks import FINETUNE_TASKS
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS
@@ -231,7 +233,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    if args.corpus in FINETUNE_TASKS:
+        from tinylm.cli_finetune import cmd_eval_task
+
+        return cmd_eval_task(args)
+    checkpoint = read_model(args.checkpoint, args.base)  # a checkpoint, or an adapter on its base
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
     text = load_text(args.corpus, seed=args.seed, n_chars=args.corpus_chars)
     unknown = tokenizer.unknown_chars(text)
@@ -331,6 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--corpus-chars", type=int, default=300_000)
     ev.add_argument("--max-tokens", type=int, default=200_000)
     ev.add_argument("--task-examples", type=int, default=200)
+    ev.add_argument("--base", help="for an adapter directory: its base model (default: the recorded path)")
     ev.set_defaults(func=cmd_eval)
 
     info = sub.add_parser("info", help="a checkpoint's config and parameter count as JSON")
@@ -351,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--ttl-repeats", type=int, default=3, help="runs per budget (the median is reported)")
     bench.add_argument("--ttl-threads", type=int, default=2)
     bench.set_defaults(func=cmd_bench)
+
+    from tinylm.cli_finetune import add_finetune_parser  # imported here: it builds on this module
+
+    add_finetune_parser(sub)
     return parser
 
 
