@@ -21,6 +21,7 @@ from tinylm.finetune_tasks import (
     finetune_examples,
     finetune_text,
     finetune_training_examples,
+    fitting_tasks,
     pretraining_corpus,
     task_language,
 )
@@ -41,6 +42,12 @@ def test_every_task_uses_only_characters_its_demo_model_knows(task, demo_tokeniz
     text = finetune_text(task, 200_000) + "".join(example.line for example in finetune_examples(task, 500))
     assert tokenizer.unknown_chars(text) == []
     check_task_fits(task, tokenizer, 64)  # the demo models' context
+
+
+def test_each_demo_model_fits_exactly_its_own_language_tasks(demo_tokenizers):
+    assert fitting_tasks(demo_tokenizers["en"], 64) == ["qa-en", "mood-en", "tense-en"]
+    assert fitting_tasks(demo_tokenizers["zh"], 64) == ["qa-zh", "mood-zh", "tense-zh"]
+    assert fitting_tasks(demo_tokenizers["zh"], 16) == []
 
 
 @pytest.mark.parametrize("task", FINETUNE_TASKS)

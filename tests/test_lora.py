@@ -27,6 +27,7 @@ from tinylm.lora import (
     adapter_tensors,
     apply_lora,
     delta_singular_values,
+    lora_delta,
     lora_layers,
     merge_lora,
     merged_model,
@@ -293,6 +294,18 @@ def test_delta_singular_values_of_a_rank_r_update_have_r_non_zero_values():
     assert (values[:3] > 1.0).all() and (values[3:] < 1e-5 * values[0]).all()  # float32 rounding only
     assert list(values) == sorted(values, reverse=True)
     assert values.sum() == pytest.approx(float(torch.linalg.svdvals(update.double()).sum()), rel=1e-5)
+
+
+def test_lora_delta_is_the_scaled_product_of_rank_at_most_r():
+    model = make_model()
+    apply_lora(model, LoraSettings(rank=2, alpha=3.0, targets=("v", "ffn")))
+    randomize_b(model)
+    layer = model.blocks[1].attention.qkv
+    assert torch.allclose(lora_delta(model, 1, "v"), 1.5 * layer.B["v"] @ layer.A["v"])
+    values = delta_singular_values(torch.zeros(128, 32), lora_delta(model, 0, "fc1"))
+    assert (values[:2] > 0).all() and (values[2:] < 1e-6).all()
+    with pytest.raises(ValueError):
+        lora_delta(model, 0, "q")  # not a target
 
 
 def test_projection_weight_slices_the_fused_attention_matrix():

@@ -262,6 +262,18 @@ def exact_match(examples: Sequence[TaskExample], continuations: Sequence[str]) -
     return right / len(examples)
 
 
+def fitting_tasks(tokenizer: Tokenizer, context_len: int) -> list[str]:
+    """The built-in tasks a base model with this tokenizer and context can be fine-tuned on."""
+    fitting = []
+    for name in FINETUNE_TASKS:
+        try:
+            check_task_fits(name, tokenizer, context_len)
+        except TinyLMError:
+            continue
+        fitting.append(name)
+    return fitting
+
+
 def check_task_fits(name: str, tokenizer: Tokenizer, context_len: int) -> None:
     """Refuse a base model that cannot read or write the task: unknown characters, or too short a context."""
     check_task_name(name)

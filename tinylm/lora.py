@@ -222,6 +222,16 @@ def projection_weight(model: TinyLM, layer: int, part: str) -> torch.Tensor:
     return weights[part].weight.detach()
 
 
+def lora_delta(model: TinyLM, layer: int, part: str) -> torch.Tensor:
+    """ΔW = (α/r)·B·A of one adapted projection ("q", "k", "v", "o", "fc1", "fc2") of a LoRA model."""
+    path = {"q": "attention.qkv", "k": "attention.qkv", "v": "attention.qkv", "o": "attention.out_proj",
+            "fc1": "feed_forward.fc1", "fc2": "feed_forward.fc2"}[part]  # fmt: skip
+    module = model.blocks[layer].get_submodule(path)
+    if not isinstance(module, LoRALinear) or part not in module.A:
+        raise ValueError(f"{part} of layer {layer} has no LoRA adapter")
+    return module.delta_weight(part).detach()
+
+
 def delta_singular_values(w_before: torch.Tensor, w_after: torch.Tensor) -> np.ndarray:
     """Singular values σ₁ ≥ σ₂ ≥ … of ΔW = W_after − W_before (e.g. what full fine-tuning changed).
 
