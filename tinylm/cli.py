@@ -20,7 +20,7 @@ import torch
 
 from tinylm import __version__
 from tinylm.adapter import read_model
-from tinylm.checkpoint import read_checkpoint, save_checkpoint
+from tinylm.checkpoint import save_checkpoint
 from tinylm.config import POSITIONAL_ENCODINGS, ModelConfig
 from tinylm.corpora import BUILTIN_CORPORA, TASKS
 from tinylm.data import load_text, prepare_data
@@ -198,7 +198,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    checkpoint = read_model(args.checkpoint)  # a checkpoint, or an adapter on its recorded base
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
     unknown = tokenizer.unknown_chars(args.prompt)
     if unknown:
@@ -264,7 +264,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    checkpoint = read_model(args.checkpoint)
     info: dict[str, Any] = {
         "config": checkpoint.model.config.to_dict(),
         "parameters": checkpoint.model.num_parameters(),
