@@ -5,6 +5,7 @@ forgetting; and whether LoRA is cheaper per step than full fine-tuning at this s
     python benchmarks/finetune.py --tasks qa-en --modes lora,full           # a part of it
     python benchmarks/finetune.py --merge en.json zh.json --json benchmarks/finetune.json   # parts run apart
     python benchmarks/finetune.py --n-chars 8000 --modes lora,scratch --no-step-costs --json small.json
+    python benchmarks/finetune.py --modes '' --json steps.json             # only the side-by-side step costs
 
 Every run uses the task's recommended steps and batch (tinylm.finetune.RECOMMENDED_FINETUNE) with the
 mode's learning rate, one torch thread, seed 0. Seconds per step come from the trainer's own timing of
@@ -110,7 +111,13 @@ def step_costs(base, task: str, repeats: int) -> dict:
             optimizer.step()
             times[name].append(time.perf_counter() - start)
     medians = {name: round(1000 * statistics.median(values[3:]), 2) for name, values in times.items()}
-    return {"task": task, "batch": list(x.shape), "ms_per_step": medians, "repeats": repeats}
+    return {
+        "task": task,
+        "batch": list(x.shape),
+        "ms_per_step": medians,
+        "repeats": repeats,
+        "load_average": load(),
+    }
 
 
 def main() -> int:
@@ -126,8 +133,15 @@ def main() -> int:
     if args.merge:
         parts = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.merge]
         merged = {**parts[0], "parts": [part["machine"] for part in parts]}
-        for key in ("runs", "step_costs"):
-            merged[key] = [item for part in parts for item in part[key]]
+        merged["runs"] = [run for part in parts for run in part["runs"]]
+        merged["step_costs"] = [  # with the load of the run that measured them
+            {
+                "part_load_average": [part["machine"][f"load_average_{end}"] for end in ("start", "end")],
+                **cost,
+            }
+            for part in parts
+            for cost in part["step_costs"]
+        ]
         merged["low_rank_share_of_full_finetuning"] = {
             task: shares
             for part in parts
@@ -147,7 +161,7 @@ def main() -> int:
     }  # fmt: skip
     for task in args.tasks.split(","):
         base = bases[pretraining_corpus(task)]
-        for mode in args.modes.split(","):
+        for mode in [mode for mode in args.modes.split(",") if mode]:  # --modes '': the step costs only
             result, model = run_one(base, task, mode, args.n_chars)
             report["runs"].append(result)
             print(json.dumps({k: v for k, v in result.items() if k != "curve"}), file=sys.stderr, flush=True)
