@@ -530,7 +530,26 @@ def test_clean_meta_keeps_what_tinylm_writes():
         "tinylm_version": "0.1.0",
     }
     assert clean_meta(app_run) == app_run
-    assert set(META_FIELDS) == set(app_run)
+    finetuned = {  # what tinylm.finetune.save_finetuned adds for a fine-tuned model
+        "pretraining_corpus": "stories-en",
+        "finetune": {
+            "task": "qa-en",
+            "mode": "full",
+            "result": {"metric": 0.99, "seconds_per_step": None, "trainable": 807424, "state": "done"},
+            "train_config": {"learning_rate": 0.002, "max_steps": 400},
+            "base": {"fingerprint": "ab" * 32, "path": None, "corpus": "stories-en"},
+        },
+    }
+    assert clean_meta(finetuned) == finetuned
+    assert set(META_FIELDS) == set(app_run) | set(finetuned)
+    # The fine-tuning record stays small whatever an upload puts in it.
+    hostile = clean_meta(
+        {"finetune": {"task": "x" * 10_000, "deep": {"a": {"b": {"c": 1}}}, "list": [1] * 9}}
+    )
+    assert (
+        len(hostile["finetune"]["task"]) <= 200 and hostile["finetune"]["deep"] == {}
+    )  # one level inside, no more
+    assert "list" not in hostile["finetune"]
 
 
 @pytest.mark.parametrize(

@@ -42,9 +42,11 @@ def train_and_score(task: str) -> float:
     return evaluate_task(task, greedy_completer(model, tokenizer), n=200)
 
 
-def score_in_subprocess(task: str) -> float:
-    """train_and_score in a fresh interpreter (tests.helpers.last_line_of_python)."""
-    code = f"from tests.test_tasks import train_and_score; print(train_and_score({task!r}))"
+def score_in_subprocess(task: str, scorer: str = "tests.test_tasks.train_and_score") -> float:
+    """scorer(task) (train_and_score, or another module's) in a fresh interpreter
+    (tests.helpers.last_line_of_python): each training gets its own process and core."""
+    module, function = scorer.rsplit(".", 1)
+    code = f"from {module} import {function}; print({function}({task!r}))"
     return float(last_line_of_python(code, TRAIN_TIMEOUT, label=task))
 
 

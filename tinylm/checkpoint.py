@@ -356,6 +356,29 @@ def _train_config(value: Any) -> Any:
     return clean
 
 
+def _small_record(depth: int = 2, keys: int = 40) -> Callable[[Any], Any]:
+    """A small JSON object of known shape (a fine-tuning run's record): at most ``keys`` keys of 40
+    characters, values that are numbers, booleans, None, texts of at most 200 characters, or (``depth``
+    allowing) such objects again. Anything else inside is dropped."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return _DROP
+        clean: dict[str, Any] = {}
+        for key, item in list(value.items())[:keys]:
+            if not isinstance(key, str) or len(key) > 40:
+                continue
+            if item is None or isinstance(item, bool) or _is_number(item):
+                clean[key] = item
+            elif isinstance(item, str):
+                clean[key] = _line(200)(item)
+            elif isinstance(item, dict) and depth > 1:
+                clean[key] = _small_record(depth - 1, keys)(item)
+        return clean
+
+    return check
+
+
 # The meta fields TinyLM writes (tinylm.cli cmd_train, ui.jobs) and what each may hold.
 META_FIELDS: dict[str, Callable[[Any], Any]] = {
     "name": _line(MAX_NAME_CHARS),
@@ -369,6 +392,8 @@ META_FIELDS: dict[str, Callable[[Any], Any]] = {
     "accuracy": _number(0.0, 1.0, nullable=True),
     "wall_seconds": _number(0.0, 1e8),
     "train_config": _train_config,
+    "pretraining_corpus": _line(MAX_NAME_CHARS),  # a fine-tuned model's base corpus
+    "finetune": _small_record(depth=2),  # task, mode, result, train_config, base (tinylm.finetune)
 }
 
 

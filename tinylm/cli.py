@@ -1,4 +1,4 @@
-"""Command line: ``python -m tinylm train | generate | eval | info | bench | sweep``.
+"""Command line: ``python -m tinylm train | generate | eval | info | bench | sweep | finetune``.
 
 User mistakes (a missing file, a bad setting, a corrupt checkpoint) print one line and exit with
 status 2; no traceback.
@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from tinylm import __version__
-from tinylm.checkpoint import read_checkpoint, save_checkpoint
+from tinylm.adapter import read_model
+from tinylm.checkpoint import save_checkpoint
 from tinylm.config import POSITIONAL_ENCODINGS
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.data import load_text, prepare_data
@@ -33,6 +34,7 @@ from tinylm.explain.induction import (
     training_recorder,
 )
 from tinylm.fast import PRECISIONS, use_threads
+from tinylm.finetune_tasks import FINETUNE_TASKS
 from tinylm.generate import SamplingSettings, generate
 from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
 from tinylm.presets import DEFAULT_PRESET, PRESETS
@@ -216,7 +218,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    checkpoint = read_model(args.checkpoint)  # a checkpoint, or an adapter on its recorded base
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
     unknown = tokenizer.unknown_chars(args.prompt)
     if unknown:
@@ -251,7 +253,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    if args.corpus in FINETUNE_TASKS:
+        from tinylm.cli_finetune import cmd_eval_task
+
+        return cmd_eval_task(args)
+    checkpoint = read_model(args.checkpoint, args.base)  # a checkpoint, or an adapter on its base
     model, tokenizer = checkpoint.model, checkpoint.tokenizer
     text = load_text(args.corpus, seed=args.seed, n_chars=args.corpus_chars)
     unknown = tokenizer.unknown_chars(text)
@@ -284,7 +290,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    checkpoint = read_checkpoint(args.checkpoint)
+    checkpoint = read_model(args.checkpoint)
     info: dict[str, Any] = {
         "config": checkpoint.model.config.to_dict(),
         "parameters": checkpoint.model.num_parameters(),
@@ -360,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--corpus-chars", type=int, default=300_000)
     ev.add_argument("--max-tokens", type=int, default=200_000)
     ev.add_argument("--task-examples", type=int, default=200)
+    ev.add_argument("--base", help="for an adapter directory: its base model (default: the recorded path)")
     ev.set_defaults(func=cmd_eval)
 
     info = sub.add_parser("info", help="a checkpoint's config and parameter count as JSON")
@@ -410,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.set_defaults(func=cmd_bench)
     add_sweep_parser(sub)  # python -m tinylm sweep (tinylm/sweep_file.py)
+
+    from tinylm.cli_finetune import add_finetune_parser  # imported here: it builds on this module
+
+    add_finetune_parser(sub)
     return parser
 
 

@@ -108,6 +108,18 @@ class TokenData:
     def num_tokens(self) -> int:
         return len(self.train) + len(self.val)
 
+    def train_batch(
+        self, batch_size: int, context_len: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A training batch (x, y) of random windows (tinylm.finetune_data.ExampleData overrides this)."""
+        return random_windows(self.train, batch_size, context_len, generator)
+
+    def validation_windows(
+        self, context_len: int, max_tokens: int
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Fixed validation windows (rows of T+1 ids), and their targets if some are ignored (else None)."""
+        return evaluation_windows(self.val, context_len, max_tokens), None
+
 
 def min_chars_needed(context_len: int, val_fraction: float) -> int:
     """Shortest text (in tokens) whose train and validation parts each hold one window of context_len + 1."""

@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from tinylm.data import TokenData, evaluation_windows, random_windows
+from tinylm.data import TokenData
 from tinylm.errors import TinyLMError
 from tinylm.fast import autocast, make_optimizer, resolve_precision
 from tinylm.generate import SamplingSettings, generate
@@ -206,9 +206,13 @@ class TrainingHistory:
 
 
 def decay_groups(model: TinyLM, weight_decay: float) -> list[dict]:
-    """Weight decay for matrices (and embeddings) only; biases and LayerNorm γ, β are not shrunk."""
-    matrices = [p for p in model.parameters() if p.dim() >= 2]
-    vectors = [p for p in model.parameters() if p.dim() < 2]
+    """Weight decay for matrices (and embeddings) only; biases and LayerNorm γ, β are not shrunk.
+
+    Only parameters with ``requires_grad`` are optimised: fine-tuning freezes the others.
+    """
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    matrices = [p for p in trainable if p.dim() >= 2]
+    vectors = [p for p in trainable if p.dim() < 2]
     return [{"params": matrices, "weight_decay": weight_decay}, {"params": vectors, "weight_decay": 0.0}]
 
 
@@ -244,19 +248,34 @@ def scaled(optimizer: torch.optim.Optimizer, lr_scale: float) -> torch.optim.Opt
 
 @torch.no_grad()
 def evaluate_loss(
-    model: TinyLM, windows: torch.Tensor, batch_size: int = 64, precision: str = "fp32"
+    model: TinyLM,
+    windows: torch.Tensor,
+    batch_size: int = 64,
+    precision: str = "fp32",
+    targets: torch.Tensor | None = None,
 ) -> float:
-    """Mean next-token cross-entropy (nats/token) over fixed windows (rows of T+1 ids)."""
+    """Mean next-token cross-entropy (nats/token) over fixed windows (rows of T+1 ids).
+
+    targets (N, T): what to predict instead of windows[:, 1:], −100 where a token does not count
+    (fine-tuning counts only the answers); the mean is then over the counted tokens.
+    """
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
     try:
         for start in range(0, len(windows), batch_size):
             chunk = windows[start : start + batch_size]
+            if targets is None:  # every window counts the same: weigh by windows
+                wanted, weight = chunk[:, 1:], chunk.shape[0]
+            else:  # weigh by the tokens that count
+                wanted = targets[start : start + batch_size]
+                weight = int((wanted != -100).sum())
+                if weight == 0:
+                    continue
             with autocast(precision):
-                loss = model(chunk[:, :-1], chunk[:, 1:]).loss
-            total += float(loss) * chunk.shape[0]
-            count += chunk.shape[0]
+                loss = model(chunk[:, :-1], wanted).loss
+            total += float(loss) * weight
+            count += weight
     finally:
         model.train(was_training)
     return total / max(count, 1)
@@ -285,12 +304,15 @@ class Trainer:
         task: str | None = None,
         sample_prompt: str = "",
         eval_extras: Callable[[TinyLM], dict[str, Any]] | None = None,
+        metric: Callable[[TinyLM], float] | None = None,
     ) -> None:
+        """task: an algorithmic task whose exact match is measured at each evaluation; metric: any other
+        score of the model (0 to 1, e.g. a fine-tuning task's), measured the same way (``accuracy``)."""
         config.validate()
         if task is not None and task not in TASKS:
             raise ValueError(f"unknown task {task!r}")
         self.model, self.tokenizer, self.data, self.config = model, tokenizer, data, config
-        self.task = task
+        self.task, self.metric = task, metric
         self.sample_prompt = sample_prompt
         self.eval_extras = eval_extras
         self.precision = resolve_precision(config.precision)
@@ -302,7 +324,7 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         context = model.config.context_len
-        self._val_windows = evaluation_windows(data.val, context, config.eval_tokens)
+        self._val_windows, self._val_targets = data.validation_windows(context, config.eval_tokens)
         self._batch_generator = torch.Generator().manual_seed(config.seed)
         self._sample_count = 0
 
@@ -333,12 +355,17 @@ class Trainer:
         return self.config.time_budget is not None and elapsed >= self.config.time_budget
 
     def _evaluate(self, elapsed: float) -> TrainEvent:
-        val_loss = evaluate_loss(self.model, self._val_windows, precision=self.precision)
+        val_loss = evaluate_loss(
+            self.model, self._val_windows, precision=self.precision, targets=self._val_targets
+        )
         self.history.val.append((self.step, elapsed, val_loss))
         accuracy = None
         if self.task is not None:
             complete = greedy_completer(self.model, self.tokenizer)
             accuracy = evaluate_task(self.task, complete, n=self.config.task_examples)
+        elif self.metric is not None:
+            accuracy = self.metric(self.model)
+        if accuracy is not None:
             self.history.accuracy.append((self.step, accuracy))
         extras = None
         if self.eval_extras is not None:
@@ -391,7 +418,7 @@ class Trainer:
             for optimizer in optimizers:  # every group follows the schedule, in proportion to its peak
                 for group in optimizer.param_groups:
                     group["lr"] = lr * group["lr_scale"]
-            x, y = random_windows(self.data.train, config.batch_size, context, self._batch_generator)
+            x, y = self.data.train_batch(config.batch_size, context, self._batch_generator)
             with autocast(self.precision):
                 loss = model(x, y).loss
             loss_value = float(loss.detach())

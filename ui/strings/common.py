@@ -86,6 +86,21 @@ EN = {
     "error.unknown_chars": "These characters were never seen in training: {chars}",
     "error.bad_vocab_size": "The BPE vocabulary size must be between {minimum} and {maximum} (got {value}).",
     "error.bad_tokenizer": "The tokenizer stored in this file is damaged ({detail}).",
+    # fine-tuning (tinylm.lora, tinylm.adapter, tinylm.finetune)
+    "error.bad_lora_rank": "The LoRA rank must be a whole number from 1 to 64 (got {value}).",
+    "error.bad_lora_alpha": "LoRA's alpha must be between {low} and {high} (got {value}).",
+    "error.bad_lora_targets": "Choose one or more different LoRA targets from: {choices} (got {value}).",
+    "error.lora_option_without_lora": "--{option} only applies to LoRA fine-tuning (the mode is {mode}).",
+    "error.bad_adapter": "This is not a valid TinyLM adapter ({detail}).",
+    "error.adapter_mismatch": "This adapter was trained on a different base model ({base}, fingerprint {expected}); "
+    "this model's fingerprint is {found}. An adapter only works on the exact model it was trained on.",
+    "error.adapter_base_missing": "This adapter needs its base model, which is not at {path} any more.",
+    "error.unknown_finetune_task": "Unknown fine-tuning task '{name}'. Choose one of: {choices}.",
+    "error.bad_finetune_mode": "Unknown fine-tuning mode '{value}'. Choose one of: {choices}.",
+    "error.task_unknown_chars": "This model never saw {count} character(s) that task {task} uses ({chars}): it could "
+    "neither read nor write them. Fine-tune a model trained on {corpus} instead.",
+    "error.task_context": "Task {task} needs a context of at least {needed} tokens (one whole example); this model "
+    "reads {context_len}.",
 }
 
 ZH = {
@@ -162,4 +177,17 @@ ZH = {
     "error.unknown_chars": "这些字符在训练中从未出现过：{chars}",
     "error.bad_vocab_size": "BPE 词表大小必须在 {minimum} 到 {maximum} 之间（收到 {value}）。",
     "error.bad_tokenizer": "文件中保存的分词器已损坏（{detail}）。",
+    "error.bad_lora_rank": "LoRA 的秩必须是 1 到 64 之间的整数（收到 {value}）。",
+    "error.bad_lora_alpha": "LoRA 的 alpha 必须在 {low} 到 {high} 之间（收到 {value}）。",
+    "error.bad_lora_targets": "请从以下选项中选择一个或多个不重复的 LoRA 目标：{choices}（收到 {value}）。",
+    "error.lora_option_without_lora": "--{option} 只适用于 LoRA 微调（当前方式是 {mode}）。",
+    "error.bad_adapter": "这不是有效的 TinyLM 适配器（{detail}）。",
+    "error.adapter_mismatch": "这个适配器是在另一个基础模型上训练的（{base}，指纹 {expected}）；当前模型的指纹是 {found}。"
+    "适配器只能用在训练它的那个模型上。",
+    "error.adapter_base_missing": "这个适配器需要它的基础模型，但 {path} 已经没有这个模型了。",
+    "error.unknown_finetune_task": "未知的微调任务“{name}”。请从以下选择：{choices}。",
+    "error.bad_finetune_mode": "未知的微调方式“{value}”。请从以下选择：{choices}。",
+    "error.task_unknown_chars": "任务 {task} 用到了 {count} 个这个模型从未见过的字符（{chars}）：它既读不懂也写不出。"
+    "请改用在 {corpus} 上训练的模型来微调。",
+    "error.task_context": "任务 {task} 需要至少 {needed} 个词元的上下文（一个完整的例子）；这个模型只能读 {context_len} 个。",
 }
