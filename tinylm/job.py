@@ -37,6 +37,7 @@ import math
 import statistics
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -334,14 +335,25 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class JobInputs:
+    """What a job reads besides its spec, handed to a backend in place of a plain text: the student's
+    own text (None: the spec's built-in corpus) and, for a job that starts from a trained model
+    (fine-tuning), that model's checkpoint files ({file name: bytes}; see tinylm.checkpoint)."""
+
+    text: str | None = None
+    base: dict[str, bytes] | None = None
+
+
 def make_job(
     spec: RunSpec,
-    text: str | None = None,
+    text: str | JobInputs | None = None,
     meta: dict[str, Any] | None = None,
     on_train_event: Callable[[Trainer, TrainEvent], None] | None = None,
 ) -> TrainingJob:
     """The job a spec describes, by its kind (``spec.kind``, one of tinylm.plan.KINDS): every backend
-    starts jobs through this one function, so a new kind of job needs no backend change."""
+    starts jobs through this one function, so a new kind of job needs no backend change. ``text`` is
+    the custom text, or JobInputs when the job needs more than a text."""
     from tinylm.sweep import SweepJob  # a TrainingJob of its own (it imports this module)
 
     kinds: dict[str, Callable[..., TrainingJob]] = {"train": TrainingJob, "sweep": SweepJob}
@@ -353,4 +365,8 @@ def make_job(
             value=spec.kind,
             choices=", ".join(kinds),
         )
-    return kinds[spec.kind](spec, text, meta, on_train_event=on_train_event)
+    inputs = text if isinstance(text, JobInputs) else JobInputs(text=text)
+    options: dict[str, Any] = {"on_train_event": on_train_event}
+    if inputs.base is not None:
+        options["base"] = inputs.base
+    return kinds[spec.kind](spec, inputs.text, meta, **options)

@@ -34,6 +34,7 @@ from typing import Any
 from tinylm.checkpoint import Checkpoint, checkpoint_zip_bytes, read_checkpoint_zip
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.errors import TinyLMError
+from tinylm.job import JobInputs
 from tinylm.plan import MAX_APP_SECONDS, RunSpec
 from ui.runs.backend import Backend, ThreadBackend
 from ui.runs.policy import (
@@ -81,7 +82,7 @@ class JobManager(ReplicaSharing):
         self._lock = threading.RLock()
         self._live: dict[str, RunRecord] = {}  # queued and training runs
         self._handles: dict[str, Any] = {}  # run id → the backend's RunHandle, while it trains
-        self._texts: dict[str, str | None] = {}  # a queued run's custom text, until it starts
+        self._texts: dict[str, str | JobInputs | None] = {}  # a queued run's inputs, until it starts
         self._queue: deque[str] = deque()
         self._running: set[str] = set()
         self._attached: set[str] = set()  # live runs another replica started (see _attach)
@@ -93,10 +94,17 @@ class JobManager(ReplicaSharing):
         self._janitor.start()
 
     # -- starting and controlling runs ------------------------------------------------------------
-    def submit(self, spec: RunSpec, text: str | None = None, owner: str | None = None) -> str:
-        """Queue a training run; returns its id. ``text`` is the custom text (None: a built-in corpus);
-        ``owner`` the student starting it (one active run each)."""
-        if spec.corpus not in BUILTIN_CORPORA and text is None:
+    def submit(
+        self,
+        spec: RunSpec,
+        text: str | None = None,
+        owner: str | None = None,
+        base: dict[str, bytes] | None = None,
+    ) -> str:
+        """Queue a run; returns its id. ``text`` is the custom text (None: a built-in corpus); ``owner``
+        the student starting it (one active run each); ``base`` a trained model's checkpoint files for
+        a job that starts from one (fine-tuning)."""
+        if spec.corpus not in BUILTIN_CORPORA and text is None and base is None:
             raise TinyLMError(
                 "unknown_corpus", "unknown corpus", name=spec.corpus, choices=", ".join(BUILTIN_CORPORA)
             )
@@ -111,7 +119,7 @@ class JobManager(ReplicaSharing):
             record = RunRecord(run_id, spec, owner=owner)
             record.data["expected_seconds"] = expected_seconds(spec)
             self._live[run_id] = record
-            self._texts[run_id] = text
+            self._texts[run_id] = JobInputs(text, base) if base is not None else text
             self._queue.append(run_id)
         self._write(record)
         self._schedule()
