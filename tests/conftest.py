@@ -33,3 +33,18 @@ def small_text() -> str:
 @pytest.fixture
 def char_tokenizer() -> CharTokenizer:
     return CharTokenizer.from_text(SMALL_TEXT)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist (``make test`` runs two workers, one per core of CI's machine): a file's
+    tests stay on one worker, so its module fixtures (a Ray cluster, a PostgreSQL server, a trained
+    model) are made once, and every browser test shares one worker, one app server and one Chromium.
+    The browser tests, the longest group, come first so the other worker takes the rest meanwhile."""
+
+    def group(item: pytest.Item) -> str:
+        path = Path(str(item.fspath)).resolve().relative_to(ROOT)
+        return "e2e" if path.parts[:2] == ("tests", "e2e") else path.as_posix()
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    items.sort(key=lambda item: group(item) != "e2e")  # stable: the order within each group is kept

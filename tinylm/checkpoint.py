@@ -35,7 +35,6 @@ import io
 import json
 import math
 import re
-import reprlib
 import struct
 import sys
 import zipfile
@@ -52,7 +51,7 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save as save_safetensors_bytes
 
 from tinylm.config import ModelConfig
-from tinylm.errors import TinyLMError
+from tinylm.errors import TinyLMError, short_repr
 from tinylm.model import TinyLM
 from tinylm.tokenizers import Tokenizer, tokenizer_from_dict
 from tinylm.train import TrainConfig
@@ -99,17 +98,6 @@ class Checkpoint:
 
 def _bad(detail: str) -> TinyLMError:
     return TinyLMError("bad_checkpoint", f"not a valid TinyLM checkpoint: {detail}", detail=detail)
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 30
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = 3
-_SHORT.maxlevel = 2
-
-
-def _short(value: Any) -> str:
-    """A value from an uploaded file inside an error message: its repr, cut short (cheap for any size)."""
-    return _SHORT.repr(value)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -486,7 +474,7 @@ def _model_config(data: Any) -> ModelConfig:
     known = {f.name: f.type for f in fields(ModelConfig)}
     unknown = sorted(key for key in data if key not in known)
     if unknown:
-        raise _bad(f"unknown config keys: {_short(unknown)}")
+        raise _bad(f"unknown config keys: {short_repr(unknown)}")
     for key, value in data.items():
         kind = str(known[key])
         if kind == "bool":
@@ -500,7 +488,7 @@ def _model_config(data: Any) -> ModelConfig:
         else:  # a new field of another type: ModelConfig checks it
             ok = True
         if not ok:
-            raise _bad(f"config {key} has the wrong type ({_short(value)})")
+            raise _bad(f"config {key} has the wrong type ({short_repr(value)})")
     try:
         return ModelConfig.from_dict(data)
     except TinyLMError as exc:
@@ -525,8 +513,8 @@ def _check_weights_header(weights: bytes, expected: dict[str, torch.Tensor]) -> 
     unexpected = sorted(set(header) - set(expected))
     if missing or unexpected:
         raise _bad(
-            f"tensor names do not match the config (missing: {_short(missing)}, "
-            f"unexpected: {_short(unexpected)})"
+            f"tensor names do not match the config (missing: {short_repr(missing)}, "
+            f"unexpected: {short_repr(unexpected)})"
         )
     spans = []
     for name, entry in header.items():
@@ -534,7 +522,7 @@ def _check_weights_header(weights: bytes, expected: dict[str, torch.Tensor]) -> 
         if not isinstance(entry, dict) or entry.get("dtype") != "F32":
             raise _bad(f"{name} is not stored as float32")
         if entry.get("shape") != shape:
-            raise _bad(f"{name} has shape {_short(entry.get('shape'))}, the config needs {tuple(shape)}")
+            raise _bad(f"{name} has shape {short_repr(entry.get('shape'))}, the config needs {tuple(shape)}")
         offsets = entry.get("data_offsets")
         if (
             not isinstance(offsets, list)
@@ -564,7 +552,7 @@ def parse_checkpoint(weights: bytes, meta_json: bytes) -> Checkpoint:
         raise _bad(f"{META_FILE} does not describe a TinyLM checkpoint")
     version = document.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version != FORMAT_VERSION:
-        raise _bad(f"unsupported checkpoint version {_short(version)}")
+        raise _bad(f"unsupported checkpoint version {short_repr(version)}")
     config = _model_config(document.get("config"))
     try:
         tokenizer = tokenizer_from_dict(document.get("tokenizer"))
@@ -704,7 +692,7 @@ def read_checkpoint_zip(data: bytes) -> Checkpoint:
     files = [info for info in entries if not info.is_dir()]
     names = sorted(info.filename for info in files)
     if names != sorted([WEIGHTS_FILE, META_FILE]) or any(i.orig_filename != i.filename for i in files):
-        raise _bad(f"{expected_names}, found {_short([i.orig_filename for i in files])}")
+        raise _bad(f"{expected_names}, found {short_repr([i.orig_filename for i in files])}")
     by_name = {info.filename: info for info in files}
     meta = _entry_bytes(data, by_name[META_FILE], MAX_META_BYTES)
     weights = _entry_bytes(data, by_name[WEIGHTS_FILE], MAX_CHECKPOINT_BYTES)

@@ -8,6 +8,7 @@ Programming mistakes (wrong types, broken invariants) stay ordinary exceptions.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 
@@ -22,3 +23,15 @@ class TinyLMError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 30
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = 3
+_SHORT.maxlevel = 2
+
+
+def short_repr(value: Any) -> str:
+    """A value from an uploaded or loaded file inside an error message: its repr, cut short (cheap for
+    any size), e.g. ``short_repr("x" * 10**6)`` is ``"'xxxxxxxxxxxx...xxxxxxxxxxxxx'"``."""
+    return _SHORT.repr(value)

@@ -85,7 +85,6 @@ from __future__ import annotations
 
 import heapq
 import re
-import reprlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -93,7 +92,7 @@ from itertools import pairwise
 from typing import Any
 
 from tinylm.config import LIMITS
-from tinylm.errors import TinyLMError
+from tinylm.errors import TinyLMError, short_repr
 
 __all__ = [
     "CJK_MAX_CHARS",
@@ -134,17 +133,6 @@ _FORMAT_VERSION = 1
 def _bad(detail: str) -> TinyLMError:
     """The error for a tokenizer dict that cannot be loaded (e.g. a corrupt uploaded file)."""
     return TinyLMError("bad_tokenizer", f"This is not a valid tokenizer: {detail}.", detail=detail)
-
-
-_SHORT = reprlib.Repr()
-_SHORT.maxstring = _SHORT.maxother = 30
-_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxset = 3
-_SHORT.maxlevel = 2
-
-
-def _short(value: Any) -> str:
-    """A value from a loaded dict inside an error message: its repr, cut short (cheap for any size)."""
-    return _SHORT.repr(value)
 
 
 def _is_int(x: Any) -> bool:
@@ -675,10 +663,10 @@ def _check_header(d: Any, kind: str) -> None:
     if not isinstance(d, dict):
         raise _bad("expected a JSON object")
     if d.get("kind") != kind:
-        raise _bad(f"expected kind {kind!r}, found {_short(d.get('kind'))}")
+        raise _bad(f"expected kind {kind!r}, found {short_repr(d.get('kind'))}")
     version = d.get("version", _FORMAT_VERSION)
     if not _is_int(version) or version != _FORMAT_VERSION:
-        raise _bad(f"unsupported format version {_short(version)}")
+        raise _bad(f"unsupported format version {short_repr(version)}")
 
 
 def tokenizer_from_dict(d: dict) -> Tokenizer:
@@ -687,5 +675,5 @@ def tokenizer_from_dict(d: dict) -> Tokenizer:
         raise _bad("expected a JSON object")
     kind = d.get("kind")
     if not isinstance(kind, str) or kind not in _KINDS:
-        raise _bad(f"unknown tokenizer kind {_short(kind)}")
+        raise _bad(f"unknown tokenizer kind {short_repr(kind)}")
     return _KINDS[kind].from_dict(d)
