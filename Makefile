@@ -27,7 +27,7 @@ postgres:
 
 test: setup browser postgres
 	$(PY) -m ruff check .
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 lint: setup
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

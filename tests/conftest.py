@@ -35,16 +35,26 @@ def char_tokenizer() -> CharTokenizer:
     return CharTokenizer.from_text(SMALL_TEXT)
 
 
+def _xdist_scope(path: str) -> str:
+    """The unit of work a pytest-xdist worker takes whole: every browser test together (one app server,
+    one Chromium), any other test with its file (its module fixtures: a Ray cluster, a PostgreSQL
+    server, a trained model, are made once)."""
+    return "tests/e2e" if path.startswith("tests/e2e/") else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """``make test`` runs two workers, one per core of CI's machine (see _xdist_scope)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileBrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _xdist_scope(nodeid.split("::", 1)[0])
+
+    return ByFileBrowserTestsTogether(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Groups for pytest-xdist (``make test`` runs two workers, one per core of CI's machine): a file's
-    tests stay on one worker, so its module fixtures (a Ray cluster, a PostgreSQL server, a trained
-    model) are made once, and every browser test shares one worker, one app server and one Chromium.
-    The browser tests, the longest group, come first so the other worker takes the rest meanwhile."""
-
-    def group(item: pytest.Item) -> str:
-        path = Path(str(item.fspath)).resolve().relative_to(ROOT)
-        return "e2e" if path.parts[:2] == ("tests", "e2e") else path.as_posix()
-
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
-    items.sort(key=lambda item: group(item) != "e2e")  # stable: the order within each group is kept
+    """The browser tests, the longest unit of work, come first (``--no-loadscope-reorder`` keeps this
+    order), so the other worker takes the rest meanwhile."""
+    items.sort(key=lambda item: _xdist_scope(item.nodeid.split("::", 1)[0]) != "tests/e2e")  # stable
