@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from tinylm import CharTokenizer  # noqa: E402
 # Tests run on 2-core CI machines next to other processes: one torch thread is the fastest and
 # steadiest choice for the tiny models here.
 torch.set_num_threads(int(os.environ.get("TINYLM_TEST_THREADS", "1")))
+
+# Ray (tests/raycluster.py): token authentication with this test process's own token, set before
+# anything imports ray and inherited by the clusters and app servers the tests start; never the
+# shared ~/.ray/auth_token, which any other Ray on the machine may create or replace meanwhile.
+os.environ["RAY_AUTH_MODE"] = "token"
+os.environ["RAY_AUTH_TOKEN"] = secrets.token_hex(16)
 
 SMALL_TEXT = (
     "Lily had a red ball. She gave the ball to Tom. Tom was happy.\n"

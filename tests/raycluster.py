@@ -73,6 +73,7 @@ class LocalRayCluster:
         ]  # fmt: skip
         # The workers import the run actor from this checkout, as a deployment's workers do (README).
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        # The head inherits this test process's Ray token (tests/conftest.py).
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": path}
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
