@@ -37,17 +37,34 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tinylm.adapter import ADAPTER_META, ADAPTER_WEIGHTS, model_fingerprint, save_adapter
 from tinylm.checkpoint import META_FILE, WEIGHTS_FILE, Checkpoint, parse_checkpoint
-from tinylm.config import estimate_training_memory_bytes
+from tinylm.config import ModelConfig, estimate_training_memory_bytes
+from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.errors import TinyLMError
-from tinylm.finetune import FinetuneSetup, finetune_train_config, prepare_finetune, pretraining_loss
+from tinylm.finetune import (
+    MODE_LEARNING_RATES,
+    RECOMMENDED_FINETUNE,
+    FinetuneSetup,
+    finetune_train_config,
+    prepare_finetune,
+    pretraining_loss,
+)
 from tinylm.finetune_data import metric_name
 from tinylm.finetune_tasks import check_task_name
 from tinylm.job import TrainingJob, jsonable
-from tinylm.lora import LoraSettings, apply_lora, lora_layers, merged_model, parse_targets
+from tinylm.lora import (
+    LoraSettings,
+    apply_lora,
+    delta_singular_values,
+    lora_layers,
+    merged_model,
+    parse_targets,
+    projection_weight,
+)
 from tinylm.model import TinyLM
 from tinylm.plan import APP_LIMITS, RunLimits, RunSpec, estimate_seconds_per_step
 from tinylm.plan import _refuse_beyond as refuse_beyond  # the same time, step and memory limits as training
@@ -56,6 +73,46 @@ from tinylm.train import Trainer, TrainEvent
 TASK_EXAMPLES = 100  # held-out examples per evaluation of the metric (the final one included)
 SAMPLE_TOKENS = 40  # a sample: one answer to the first held-out prompt (a line is at most 64 characters)
 MAX_EVALS = 8
+
+
+def finetune_spec(
+    config: ModelConfig,
+    meta: dict[str, Any],
+    base_model: str,
+    task: str,
+    mode: str,
+    rank: int = 8,
+    targets: str = "q,k,v,o,ffn",
+    steps: int | None = None,
+    alpha: float = 16.0,
+) -> RunSpec:
+    """The spec of a fine-tuning run of a base (its config and meta; ``base_model``: how the app names it)
+    with the task's recommended batch, steps and learning rate for the mode (tinylm.finetune)."""
+    check_task_name(task)
+    advice = RECOMMENDED_FINETUNE[task]
+    rate = advice["learning_rate"] if mode == advice["mode"] else MODE_LEARNING_RATES.get(mode, 1e-2)
+    corpus = meta.get("pretraining_corpus") or meta.get("corpus")
+    return RunSpec.from_configs(
+        config,
+        {},
+        kind="finetune",
+        corpus=corpus if corpus in BUILTIN_CORPORA else "custom",
+        text_name=task,
+        finetune_task=task,
+        finetune_mode=mode,
+        lora_rank=int(rank),
+        lora_alpha=float(alpha),
+        lora_targets=targets,
+        budget="steps",
+        max_steps=int(steps or advice["max_steps"]),
+        batch_size=advice["batch_size"],
+        learning_rate=rate,
+        warmup_steps=20,
+        weight_decay=0.0 if mode == "lora" else 0.1,
+        seed=0,
+        base_model=base_model[:40],
+        preset="finetune",
+    )
 
 
 def lora_settings(spec: RunSpec) -> LoraSettings | None:
@@ -306,3 +363,24 @@ def adapter_zip_bytes(
             for name in (ADAPTER_WEIGHTS, ADAPTER_META):
                 archive.writestr(name, (directory / name).read_bytes())
     return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# Why LoRA works: how low-rank the change of a weight matrix is
+# ---------------------------------------------------------------------------------------------
+
+
+def weight_change_spectrum(base: TinyLM, tuned: TinyLM, layer: int, part: str) -> np.ndarray:
+    """σ₁ ≥ σ₂ ≥ … of ΔW = W_tuned − W_base for one projection ("q", "k", "v", "o", "fc1", "fc2") of two
+    plain models of the same shape (a LoRA run's published model is merged: its ΔW has rank ≤ r)."""
+    if not 0 <= layer < base.config.n_layers or base.config.to_dict() != tuned.config.to_dict():
+        raise ValueError("the two models must have the same shape and that layer")
+    return delta_singular_values(projection_weight(base, layer, part), projection_weight(tuned, layer, part))
+
+
+def top_share(sigmas: np.ndarray, r: int) -> float:
+    """Σ_{i≤r} σᵢ² / Σ σᵢ²: the share of the change (its squared Frobenius norm) the best rank-r matrix
+    holds (Eckart–Young); 1.0 when nothing changed."""
+    energy = np.asarray(sigmas, dtype=np.float64) ** 2
+    total = float(energy.sum())
+    return float(energy[: max(0, r)].sum() / total) if total > 0 else 1.0
