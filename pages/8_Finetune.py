@@ -154,7 +154,7 @@ cols[1].metric(
 )
 per_step = estimate_seconds_per_step(base.model.config, spec.batch_size)
 cols[2].metric(
-    t("train.estimated_time"), duration(per_step * spec.max_steps), help=t("finetune.estimate_help")
+    t("finetune.estimated_steps"), duration(per_step * spec.max_steps), help=t("finetune.estimate_help")
 )
 cols[3].metric(
     t("finetune.recommended"),
@@ -195,7 +195,8 @@ if tuned is not None and run_base is not None:
     st.markdown(f"**{t('finetune.prompt')}:** {markdown_literal(example.prompt)}")
     max_new = len(run_base.tokenizer.encode(example.answer)) + 4
     before, after = answers((run_base.cache_key, tuned.cache_key), example.prompt, max_new)
-    left, right = st.columns(2) if not presenter() else (st.container(), st.container())
+    box = st.container(key="finetune.before_after")
+    left, right = box.columns(2) if not presenter() else (box.container(), box.container())
     left.markdown(f"**{t('finetune.before')}** ({markdown_literal(run_base.label)})")
     left.code(before or "∅", language=None, wrap_lines=True)
     right.markdown(f"**{t('finetune.after')}** ({markdown_literal(current.label)})")

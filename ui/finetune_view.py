@@ -271,13 +271,17 @@ def metrics_row(view: RunView) -> None:
         f"{trainable:,}" if isinstance(trainable, int) else "–",
         delta=share_text(result.get("trainable_share")),
         delta_color="off",
+        delta_arrow="off",
         help=t("finetune.trainable_help", total=f"{view.data.get('total', 0):,}"),
     )
     cols[3].metric(t("finetune.s_per_step"), _number(result.get("seconds_per_step")))
     before, after = result.get("forgetting_before"), result.get("forgetting_after")
     cols[4].metric(
         t("finetune.forgetting"),
-        f"{_number(before)} → {_number(after)}",
+        _number(after),
+        delta=t("finetune.forgetting_before", before=_number(before)),
+        delta_color="off",
+        delta_arrow="off",
         help=t("finetune.forgetting_help", corpus=view.data.get("forgetting_corpus") or "–"),
     )
 

@@ -119,7 +119,7 @@ def test_a_lora_run_shows_its_numbers_and_becomes_the_model_every_page_uses(jobs
     assert point["trainable_share"] == pytest.approx(8_192 / 910_592)
     assert metrics[t("finetune.metric.exact_match", "zh")] == f"{point['metric']:.0%}"
     before, after = point["forgetting_before"], point["forgetting_after"]
-    assert metrics[t("finetune.forgetting", "zh")] == f"{before:.3f} → {after:.3f}"
+    assert metrics[t("finetune.forgetting", "zh")] == f"{after:.3f}" and 0 < before < after
     assert metrics[t("finetune.s_per_step", "zh")] == f"{point['seconds_per_step']:.3f}"
     assert seen["model"] == f"run:{lora_id}"  # it ended while watched: the model every page uses
     metric_curve = seen["charts"][0]["data"][0]

@@ -63,8 +63,9 @@ EN = {
     "finetune.target.ffn": "FFN (both matrices)",
     "finetune.steps": "Steps",
     "finetune.base_parameters": "Base parameters",
-    "finetune.estimate_help": "Estimated from the model's size with one CPU thread (evaluations of the metric "
-    "come on top); the run shows the measured seconds per step.",
+    "finetune.estimate_help": "The steps alone, estimated from the model's size with one CPU thread; preparing "
+    "(a few seconds) and the evaluations of the metric come on top. The run shows the measured seconds per "
+    "step.",
     "finetune.recommended": "Recommended steps",
     "finetune.recommended_help": "What this task needs for a high metric with LoRA (measured, "
     "benchmarks/finetune.json).",
@@ -82,7 +83,9 @@ EN = {
     "finetune.trainable_help": "The numbers the optimizer changes, and their share of all {total} parameters "
     "(LoRA's A and B included).",
     "finetune.s_per_step": "Seconds per step",
-    "finetune.forgetting": "Forgetting (loss before → after)",
+    "finetune.forgetting": "Forgetting: loss on the pre-training text",
+    "finetune.forgetting_before": "before: {before}",
+    "finetune.estimated_steps": "Training steps (estimated)",
     "finetune.forgetting_help": "The validation loss (nats per token) on the base's pre-training text "
     "({corpus}) before and after fine-tuning: how much of what it knew was overwritten.",
     "finetune.use_model": "Use this model on every page",
@@ -212,7 +215,8 @@ ZH = {
     "finetune.target.ffn": "FFN（两个矩阵）",
     "finetune.steps": "步数",
     "finetune.base_parameters": "基础模型参数",
-    "finetune.estimate_help": "按模型大小、单个 CPU 线程估算（评估指标的时间另算）；运行时会显示实测的每步秒数。",
+    "finetune.estimate_help": "只算训练步骤，按模型大小、单个 CPU 线程估算；准备（几秒钟）和评估指标的时间另算。"
+    "运行时会显示实测的每步秒数。",
     "finetune.recommended": "推荐步数",
     "finetune.recommended_help": "这个任务用 LoRA 达到较高指标需要的步数（实测，benchmarks/finetune.json）。",
     "finetune.start": "开始微调",
@@ -226,7 +230,9 @@ ZH = {
     "finetune.trainable": "可训练参数",
     "finetune.trainable_help": "优化器会改动的数，以及它们占全部 {total} 个参数（含 LoRA 的 A 和 B）的比例。",
     "finetune.s_per_step": "每步秒数",
-    "finetune.forgetting": "遗忘（损失：之前 → 之后）",
+    "finetune.forgetting": "遗忘：预训练文本上的损失",
+    "finetune.forgetting_before": "之前：{before}",
+    "finetune.estimated_steps": "训练步骤用时（估计）",
     "finetune.forgetting_help": "基础模型在它的预训练文本（{corpus}）上的验证损失（每个词元的奈特数），"
     "微调之前和之后：原来会的东西被覆盖了多少。",
     "finetune.use_model": "在所有页面使用这个模型",
