@@ -194,3 +194,17 @@ def test_the_job_manager_runs_a_finetune_like_any_run_and_keeps_it(tmp_path, bas
         assert checkpoint.meta["finetune"]["lora"]["targets"] == "q,v"
     finally:
         again.shutdown()
+
+
+def test_a_finetune_trains_in_a_worker_process_too(tmp_path, base, files):
+    from ui.runs.process_backend import ProcessBackend
+
+    manager = JobManager(tmp_path / "runs", Limits(max_jobs=1), ProcessBackend(1), lambda session: False)
+    try:
+        run_id = manager.submit(spec_for(base), None, owner="student", base=files)  # the files cross over
+        view = manager.wait(run_id, timeout=180)
+        assert view.status == "done" and view.points[0]["trainable"] == 256
+        checkpoint, _ = manager.model_for(run_id)
+        assert checkpoint.meta["finetune"]["mode"] == "lora" and not list(lora_layers(checkpoint.model))
+    finally:
+        manager.shutdown()
