@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 from tinylm.finetune_tasks import finetune_examples
 from ui import runs
 from ui.i18n import t
+from ui.text import markdown_literal
 
 PAGE = "pages/8_Finetune.py"
 
@@ -161,3 +162,14 @@ def test_a_link_reopens_the_run_in_a_new_session(jobs, lora_then_full):
     at = open_finetune("en", ft=lora_id)
     assert at.session_state["_finetune_current"] == lora_id
     assert t("finetune.before_after_title", "en") in [h.value for h in at.subheader]
+
+
+def test_the_fine_tuned_model_is_used_on_the_other_pages(jobs, lora_then_full):
+    at, _, full_id, _ = lora_then_full
+    assert at.session_state["_model_key"] == f"run:{full_id}"  # the newest run that ended while watched
+    for page in ("pages/6_Generate.py", "pages/7_Train.py"):  # the Train page lists it among the runs
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert at.session_state["_model_key"] == f"run:{full_id}"
+        if page.endswith("Generate.py"):  # the line about the model in use: its corpus is its task
+            assert any(markdown_literal("qa-zh") in str(c.value) for c in at.caption)
