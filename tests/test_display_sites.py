@@ -78,6 +78,7 @@ REVIEWED = {
     ("ui/scaling_view.py", "text"): "t('scaling.progress_*', ...) with numbers and durations",
     ("ui/scaling_view.py", "label"): "t('common.download_png') / t('scaling.download_svg')",
     ("ui/scaling_view.py", "size_name(size.index, size.parameters)"): "t('scaling.size_name') with numbers",
+    ("ui/finetune_view.py", "share_text(result.get('trainable_share'))"): "a share as '0.8 %', or '–'",
 }
 
 

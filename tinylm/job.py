@@ -354,9 +354,14 @@ def make_job(
     """The job a spec describes, by its kind (``spec.kind``, one of tinylm.plan.KINDS): every backend
     starts jobs through this one function, so a new kind of job needs no backend change. ``text`` is
     the custom text, or JobInputs when the job needs more than a text."""
-    from tinylm.sweep import SweepJob  # a TrainingJob of its own (it imports this module)
+    from tinylm.finetune_job import FinetuneJob  # TrainingJobs of their own (they import this module)
+    from tinylm.sweep import SweepJob
 
-    kinds: dict[str, Callable[..., TrainingJob]] = {"train": TrainingJob, "sweep": SweepJob}
+    kinds: dict[str, Callable[..., TrainingJob]] = {
+        "train": TrainingJob,
+        "sweep": SweepJob,
+        "finetune": FinetuneJob,
+    }
     if spec.kind not in kinds:
         raise TinyLMError(
             "bad_config_choice",

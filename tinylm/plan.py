@@ -29,6 +29,9 @@ from tinylm.corpora import BUILTIN_CORPORA, generate_corpus
 from tinylm.data import BUILTIN_CORPUS_CHARS, TokenData, min_chars_needed, prepare_data
 from tinylm.errors import TinyLMError
 from tinylm.fast import PRECISIONS
+from tinylm.finetune import MODES as FINETUNE_MODES
+from tinylm.finetune_tasks import FINETUNE_TASKS
+from tinylm.lora import ALPHA_RANGE, MAX_RANK
 from tinylm.model import TinyLM
 from tinylm.presets import DEFAULT_PRESET, PRESETS, RECOMMENDED
 from tinylm.scaling import train_flops_per_token
@@ -38,7 +41,8 @@ from tinylm.train import MAX_STEPS, OPTIMIZERS, SCHEDULES, TRAIN_LIMITS, TrainCo
 
 TOKENIZERS = ("char", "bpe")
 BUDGETS = ("time", "steps")  # train for time_budget seconds, or for max_steps steps
-KINDS = ("train", "sweep")  # the kinds of job a spec describes (tinylm.job.make_job; sweep: tinylm.sweep)
+KINDS = ("train", "sweep", "finetune")  # the kinds of job a spec describes (tinylm.job.make_job;
+# sweep: tinylm.sweep; finetune: tinylm.finetune_job)
 SWEEP_MODES = ("tokens", "compute")  # every size of a sweep trains on the same tokens, or the same FLOPs
 
 # TrainConfig fields the planner sets (how often to log, evaluate and sample), not the student.
@@ -68,6 +72,15 @@ RUN_FIELDS: tuple[tuple[str, type, Any], ...] = (
     ("sweep_sizes", int, 3),
     ("sweep_tokens", int, 500_000),
     ("sweep_flops", float, 3e11),
+    # A fine-tuning run (kind "finetune", tinylm.finetune_job): a built-in task, a mode (full, lora, probe,
+    # scratch), LoRA's rank, alpha and targets ("q,k,v,o,ffn"), and the base model it starts from, as the app
+    # names it ("demo:stories-zh", "run:<id>"); its weights come with the job (tinylm.job.JobInputs.base).
+    ("finetune_task", str, "qa-en"),
+    ("finetune_mode", str, "lora"),
+    ("lora_rank", int, 8),
+    ("lora_alpha", float, 16.0),
+    ("lora_targets", str, "q,k,v,o,ffn"),
+    ("base_model", str, ""),
 )
 # A spec always has a time budget and a step count ready (the budget setting picks one).
 SPEC_DEFAULTS = {"time_budget": 60.0, "max_steps": 1000}
@@ -195,6 +208,12 @@ def _library_bounds() -> dict[str, Bound]:
         sweep_sizes=Bound(2, 5),  # tinylm.sweep.LADDER has five rungs
         sweep_tokens=Bound(10_000, 100_000_000),
         sweep_flops=Bound(1e9, 1e17),
+        finetune_task=Bound(options=FINETUNE_TASKS),
+        finetune_mode=Bound(options=FINETUNE_MODES),
+        lora_rank=Bound(1, MAX_RANK),
+        lora_alpha=Bound(*ALPHA_RANGE),
+        lora_targets=Bound(max_length=20),  # "q,k,v,o,ffn": tinylm.lora.TARGETS, comma-separated
+        base_model=Bound(max_length=40),  # "demo:<name>" or "run:<22-character id>"
     )
     for item in fields(RunSpec):  # a switch is on or off
         if isinstance(item.default, bool):

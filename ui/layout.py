@@ -32,6 +32,7 @@ PAGES = [
     ("explorer", "pages/5_Attention_explorer.py"),
     ("generate", "pages/6_Generate.py"),
     ("train", "pages/7_Train.py"),
+    ("finetune", "pages/8_Finetune.py"),
     ("scaling", "pages/9_Scaling.py"),
 ]
 PRESENTER_KEY = "_presenter"

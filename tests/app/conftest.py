@@ -21,6 +21,7 @@ PAGE_FILES = {
     "explorer": "pages/5_Attention_explorer.py",
     "generate": "pages/6_Generate.py",
     "train": "pages/7_Train.py",
+    "finetune": "pages/8_Finetune.py",
     "scaling": "pages/9_Scaling.py",
 }
 

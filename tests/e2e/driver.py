@@ -37,6 +37,7 @@ PAGE_PATHS = {  # page name -> URL path (Streamlit derives it from the file name
     "explorer": "Attention_explorer",
     "generate": "Generate",
     "train": "Train",
+    "finetune": "Finetune",
     "scaling": "Scaling",
 }
 # streamlit#7074 (open): opened directly at /<Page>, the frontend first asks /<Page>/_stcore/health and

@@ -21,6 +21,7 @@ MIN_FIGURES = {
     "explorer": 5,
     "generate": 0,  # stream mode: the text itself, no chart
     "train": 0,  # no run yet
+    "finetune": 0,  # no run yet
     "scaling": 4,  # the shipped sweep: loss against N, D and C, and the iso-FLOP curves
 }
 

@@ -50,6 +50,9 @@ def run_label(spec: RunSpec, created: float) -> str:
     bidirectional controls are shown as placeholders: they cannot reverse the rest of the label."""
     corpus = spec.corpus if spec.corpus != "custom" else bidi_visible((spec.text_name or "custom")[:24])
     clock = datetime.fromtimestamp(created).strftime("%H:%M:%S")
+    if spec.kind == "finetune":  # a fine-tuning run: its task and mode (LoRA with its rank)
+        mode = f"LoRA r{spec.lora_rank}" if spec.finetune_mode == "lora" else spec.finetune_mode
+        return f"{spec.finetune_task} · {mode} · {clock}"
     return f"{corpus} · {spec.n_layers}L×{spec.n_heads}H d{spec.d_model} · {clock}"
 
 

@@ -12,6 +12,7 @@ EN = {
     "nav.explorer": "5 · Attention explorer",
     "nav.generate": "6 · Generate",
     "nav.train": "7 · Train",
+    "nav.finetune": "8 · Fine-tuning",
     "nav.scaling": "9 · Scaling",
     # sidebar
     "sidebar.language": "Language / 语言",
@@ -95,6 +96,7 @@ EN = {
     "error.adapter_mismatch": "This adapter was trained on a different base model ({base}, fingerprint {expected}); "
     "this model's fingerprint is {found}. An adapter only works on the exact model it was trained on.",
     "error.adapter_base_missing": "This adapter needs its base model, which is not at {path} any more.",
+    "error.finetune_no_base": "A fine-tuning run needs a base model to start from; choose one and start again.",
     "error.unknown_finetune_task": "Unknown fine-tuning task '{name}'. Choose one of: {choices}.",
     "error.bad_finetune_mode": "Unknown fine-tuning mode '{value}'. Choose one of: {choices}.",
     "error.task_unknown_chars": "This model never saw {count} character(s) that task {task} uses ({chars}): it could "
@@ -114,6 +116,7 @@ ZH = {
     "nav.explorer": "5 · 注意力浏览器",
     "nav.generate": "6 · 文本生成",
     "nav.train": "7 · 训练",
+    "nav.finetune": "8 · 微调",
     "nav.scaling": "9 · 规模",
     "sidebar.language": "Language / 语言",
     "sidebar.presenter": "演示模式",
@@ -185,6 +188,7 @@ ZH = {
     "error.adapter_mismatch": "这个适配器是在另一个基础模型上训练的（{base}，指纹 {expected}）；当前模型的指纹是 {found}。"
     "适配器只能用在训练它的那个模型上。",
     "error.adapter_base_missing": "这个适配器需要它的基础模型，但 {path} 已经没有这个模型了。",
+    "error.finetune_no_base": "微调需要一个作为起点的基础模型；请选好基础模型后重新开始。",
     "error.unknown_finetune_task": "未知的微调任务“{name}”。请从以下选择：{choices}。",
     "error.bad_finetune_mode": "未知的微调方式“{value}”。请从以下选择：{choices}。",
     "error.task_unknown_chars": "任务 {task} 用到了 {count} 个这个模型从未见过的字符（{chars}）：它既读不懂也写不出。"
