@@ -140,7 +140,7 @@ def test_strings_chosen_at_run_time_exist_in_both_languages():
 def test_an_attention_only_model_shows_its_feed_forward_part_as_absent(monkeypatch):
     import ui.runs
     from tests.app.conftest import FakeJobs
-    from tinylm import Checkpoint, CharTokenizer, ModelConfig, TinyLM
+    from tinylm import CharTokenizer, Checkpoint, ModelConfig, TinyLM
 
     tokenizer = CharTokenizer.from_text("abcdefgh ")
     config = ModelConfig(
