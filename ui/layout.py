@@ -33,6 +33,7 @@ PAGES = [
     ("generate", "pages/6_Generate.py"),
     ("train", "pages/7_Train.py"),
     ("scaling", "pages/9_Scaling.py"),
+    ("learned", "pages/10_What_it_learned.py"),
 ]
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"

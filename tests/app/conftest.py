@@ -22,6 +22,7 @@ PAGE_FILES = {
     "generate": "pages/6_Generate.py",
     "train": "pages/7_Train.py",
     "scaling": "pages/9_Scaling.py",
+    "learned": "pages/10_What_it_learned.py",
 }
 
 
