@@ -106,6 +106,12 @@ class FakeJobs:
     def touch(self, run_ids, session_id=None) -> dict:
         return {}  # the run is not training
 
+    def get(self, run_id: str):
+        return None  # no run record (the "What did it learn?" page shows the model's own history)
+
+    def active_run_of(self, owner) -> str | None:
+        return None
+
 
 # AppTest calls widgets' format_func in the test thread, after the script run. There t() reads Streamlit's
 # bare-mode session state, where the language is Chinese, so the sidebar's model selector (whose labels
