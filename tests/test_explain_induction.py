@@ -265,8 +265,6 @@ def test_loss_bump_on_constructed_curves():
 
 def test_loss_bump_on_the_measured_benchmark_runs():
     """The 2-layer preset's bump is where its induction score passes 0.4; the 1-layer preset has none."""
-    import json
-
     from tests.conftest import ROOT
     from tinylm.explain.induction import loss_bump
 
@@ -278,6 +276,11 @@ def test_loss_bump_on_the_measured_benchmark_runs():
             assert bump is not None and abs(bump.step - run["crossed"]["step"]) <= 60, run["seed"]
         else:
             assert bump is None and run["crossed"] is None, run["seed"]
+    for name in ("stories-en", "stories-zh"):  # the demo models' own training curves have none either
+        path = ROOT / "models" / name / "tinylm.json"
+        if path.is_file():
+            train = json.loads(path.read_text())["history"]["train"]
+            assert loss_bump([row[0] for row in train], [row[2] for row in train]) is None, name
 
 
 def test_score_curves_and_first_crossing():
