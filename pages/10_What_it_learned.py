@@ -78,6 +78,7 @@ st.fragment(learned_view.demo_panel, run_every=learned_view.REFRESH_SECONDS if l
 # ---------------------------------------------------------------------------------------------- 2. training
 st.header(t("learned.step_training"))
 st.markdown(t("learned.training_explain"))
+learned_view.adopt_record_from_url(manager)
 choices = learned_view.record_choices(manager)
 options = list(choices)
 st.selectbox(

@@ -33,7 +33,7 @@ from ui import class_session, figures, widgets
 from ui.charts import learned as charts
 from ui.i18n import current_language, t
 from ui.layout import Page, presenter, show_error
-from ui.runs import JobManager, RunView
+from ui.runs import JobManager, RunView, valid_run_id
 from ui.runs.records import MAX_SNAPSHOTS
 from ui.runs.session import current_session_id, remember_run, session_runs, student_id
 from ui.state import ActiveModel, model_by_cache_key
@@ -181,6 +181,19 @@ class Record:
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
     active: bool = False
     revision: int = 0
+
+
+def adopt_record_from_url(manager: JobManager) -> None:
+    """A link ``?record=<run id>`` (this page's own URL): the run joins this session's runs, once."""
+    raw = st.query_params.get("record")
+    if (
+        raw
+        and raw != MODEL_RECORD
+        and raw not in session_runs()
+        and valid_run_id(raw)
+        and manager.exists(raw)
+    ):
+        remember_run(raw)
 
 
 def record_choices(manager: JobManager) -> dict[str, str]:

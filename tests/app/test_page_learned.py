@@ -183,3 +183,11 @@ def test_the_demo_button_queues_two_layers_then_one(trained, monkeypatch):
     compare = chart(at, "learned.fig.compare")
     assert compare is not None and len(compare["data"]) == 2
     assert not at.exception
+
+
+def test_a_link_reopens_the_run_and_the_replay_in_another_session(trained):
+    _, run_id = trained
+    at = open_learned(None, lang="zh", record=run_id, snap="0", rhead="0.1")
+    assert at.selectbox(key="learned.record").value == run_id
+    assert at.slider(key="learned.snap").value == 0 and at.selectbox(key="learned.rhead").value == "0.1"
+    assert chart(at, "learned.fig.stripe") is not None and not at.exception
