@@ -11,7 +11,7 @@ things.
 The induction demo and the one-run rule. A student has one run queued or training at a time
 (``JobManager.submit`` refuses a second: ``one_run_each``), so "Train the induction demo" queues the
 2-layer run (the one with the phase change) at once, and this page starts the 1-layer run the moment the
-2-layer one ends (the next tick of the demo fragment; a button if the student was away). Their curves are
+2-layer one ends (the next tick of the demo fragment, or the next visit of the page). Their curves are
 drawn on one chart as they come in, so the two are compared side by side on the same steps.
 """
 
@@ -36,7 +36,7 @@ from ui.layout import Page, presenter, show_error
 from ui.runs import JobManager, RunView, valid_run_id
 from ui.runs.records import MAX_SNAPSHOTS
 from ui.runs.session import current_session_id, remember_run, session_runs, student_id
-from ui.state import ActiveModel, model_by_cache_key
+from ui.state import MODEL_KEY, ActiveModel, model_by_cache_key, set_active_model
 from ui.train_view import duration, message_text, status_label
 
 REFRESH_SECONDS = 1.0
@@ -156,6 +156,14 @@ def demo_panel(manager: JobManager) -> None:
     views = demo_runs(manager)
     manager.touch([*session_runs()], current_session_id())
     first, second = views["2l"], views["1l"]
+    if first is not None and first.model_saved and first.finished and not ids.get("activated"):
+        # The 2-layer model (the one with induction heads) becomes the one every page uses, as a run that
+        # ends on the Train page does: sections 3-5 of this page then show it.
+        ids["activated"] = first.run_id
+        set_active_model(f"run:{first.run_id}")
+        if _second_due(first, ids) and manager.active_run_of(student_id()) is None:
+            _submit("1l", manager)
+        st.rerun()
     if _second_due(first, ids) and manager.active_run_of(student_id()) is None:
         _submit("1l", manager)
         views = demo_runs(manager)
@@ -165,6 +173,8 @@ def demo_panel(manager: JobManager) -> None:
         show_error(st.session_state.pop(DEMO_ERROR_KEY))
     if first is not None and not first.finished and second is None:
         st.caption(t("learned.demo_one_at_a_time"))
+    if ids.get("activated") and st.session_state.get(MODEL_KEY) == f"run:{ids['activated']}":
+        st.success(t("learned.demo_activated"))
     if demo_live(manager) != st.session_state.get(LIVE_KEY, False):
         st.rerun()  # a run started or ended: the whole page, so every part follows (or stops following)
 

@@ -175,9 +175,11 @@ def test_the_demo_button_queues_two_layers_then_one(trained, monkeypatch):
     assert first.spec.n_layers == 2 and demo["1l"] is None
     assert at.selectbox(key="learned.record").value == demo["2l"]  # the page shows the new run
     assert manager.wait(demo["2l"], timeout=60).status == "done"
-    at.run()  # the demo's fragment sees it ended and starts the 1-layer run
+    at.run()  # the demo's fragment sees it ended: its model is the active one, the 1-layer run starts
     demo = at.session_state[learned_view.DEMO_KEY]
     assert demo["1l"] and manager.get(demo["1l"]).spec.n_layers == 1
+    assert at.session_state["_model_key"] == f"run:{demo['2l']}"
+    assert any(t("learned.demo_activated", "en") in s.value for s in at.success)
     assert manager.wait(demo["1l"], timeout=60).status == "done"
     at.run()
     compare = chart(at, "learned.fig.compare")

@@ -29,8 +29,10 @@ EN = {
     "learned.demo_line": "{status} · step {step} · best induction score {best}",
     "learned.demo_eta": "about {eta} left",
     "learned.demo_one_at_a_time": "Each student trains one run at a time, so the 1-layer run is queued by "
-    "this page and starts by itself as soon as the 2-layer run ends (keep this page or any page of the app "
-    "open). Both runs' curves are drawn on the same chart below.",
+    "this page and starts by itself as soon as the 2-layer run ends while this page is open (or when you come "
+    "back to it). Both runs' curves are drawn on the same chart below.",
+    "learned.demo_activated": "The 2-layer model is now the one every page uses: sections 3-5 below show "
+    "its heads, its logit lens and its ablations.",
     "learned.step_training": "2 · Over training: the phase change",
     "learned.training_explain": "Every run trained in this app records, at each evaluation, every head's "
     "induction and previous-token scores and the ICL score (a few extra forward passes), and the attention "
@@ -160,7 +162,9 @@ ZH = {
     "learned.demo_line": "{status} · 第 {step} 步 · 最高归纳分数 {best}",
     "learned.demo_eta": "还需约 {eta}",
     "learned.demo_one_at_a_time": "每位同学同一时间只能训练一个模型，所以一层模型由本页排队，在两层模型结束后"
-    "自动开始（请保持本页或应用的任意页面打开）。两次训练的曲线画在下面同一张图上。",
+    "自动开始（需要本页开着；如果离开了，回到本页时就会开始）。两次训练的曲线画在下面同一张图上。",
+    "learned.demo_activated": "两层模型现在是所有页面使用的模型：下面第 3-5 节展示的就是它的各个头、逻辑透镜和"
+    "消融结果。",
     "learned.step_training": "2 · 训练过程中：相变",
     "learned.training_explain": "在本应用里训练的每个模型，在每次评估时都会记录每个头的归纳分数、前一词元分数和"
     " ICL 分数（多几次前向计算），以及它在一个重复随机序列上的注意力。可以边训练边看，也可以训练完再看。",
