@@ -54,7 +54,15 @@ def check(difference: float, passed: str) -> None:
 st.markdown(t("block.intro"))
 layers = list(range(config.n_layers))
 pre_norm = config.norm_position == "pre"
-if pre_norm:
+norms = ["norm1"] if config.attention_only else NORMS  # attention-only: no FFN, no LN₂
+if config.attention_only:
+    st.latex(
+        r"x \leftarrow x + \mathrm{Attn}(\mathrm{LN}_1(x))"
+        if pre_norm
+        else r"x \leftarrow \mathrm{LN}_1(x + \mathrm{Attn}(x))"
+    )
+    st.info(t("block.attention_only"))
+elif pre_norm:
     st.latex(
         r"x \leftarrow x + \mathrm{Attn}(\mathrm{LN}_1(x)),\qquad "
         r"x \leftarrow x + \mathrm{FFN}(\mathrm{LN}_2(x))"
@@ -66,7 +74,7 @@ else:
     )
 
 # Labels computed here, not inside format_func: widgets may call it outside this script run (AppTest does).
-norm_names = {name: t(f"block.{name}_{config.norm_position}") for name in NORMS}
+norm_names = {name: t(f"block.{name}_{config.norm_position}") for name in norms}
 with page.controls():
     widgets.text_with_examples(
         page,
@@ -84,10 +92,10 @@ with page.controls():
     )
     norm_column.radio(
         t("block.norm_select"),
-        NORMS,
+        norms,
         format_func=norm_names.__getitem__,
         horizontal=True,
-        **page.bind_setting("norm", "norm1", options=NORMS),
+        **page.bind_setting("norm", "norm1", options=norms),
     )
     per_token_column.toggle(t("block.per_token"), **page.bind_setting("per_token", False))
 
@@ -176,8 +184,8 @@ csv_header = [update_header[0], t("common.token"), *update_header[1:]]
 figures.download_csv(csv_header, csv_rows, "block_update_sizes.csv", key="block.csv.updates")
 
 # ---------------------------------------------------------------------------------------------- 3. LayerNorm
-norm_name = page.get("norm")
-ln = view.norm1 if norm_name == "norm1" else view.norm2
+ln = view.norm2 if page.get("norm") == "norm2" and view.norm2 is not None else view.norm1
+norm_name = ln.name
 st.header(t("block.step_norm", layer=layer))
 st.latex(
     r"\mu = \frac{1}{D}\sum_{i} x_i,\quad \sigma^2 = \frac{1}{D}\sum_i (x_i-\mu)^2,\quad"
@@ -235,25 +243,35 @@ check(ln.max_difference, t("block.norm_check", diff=f"{ln.max_difference:.1e}"))
 # ---------------------------------------------------------------------------------------------- 4. FFN
 ffn = view.feed_forward
 st.header(t("block.step_ffn", layer=layer))
-st.latex(r"\mathrm{FFN}(x) = W_2\,\mathrm{act}(W_1 x + b_1) + b_2")
-st.markdown(t(f"block.ffn_explain_{ffn.activation}", d_model=config.d_model, d_ff=config.d_ff))
-d_ff = ffn.hidden.shape[1]
-title = t("block.fig_hidden", rows=n_tokens, cols=d_ff, act=ffn.activation.upper())
-file = f"block_ffn_hidden_L{layer}"
-show_heatmap(
-    "block.fig.hidden", file, ffn.hidden, axis_labels, None, title, signed=True, height=160 + 18 * n_tokens
-)
-st.caption(t("block.hidden_note", cols=d_ff))
-title = t("block.fig_active", mean=f"{ffn.active_fraction.mean():.1%}")
-figures.show(
-    charts.active_units(axis_labels, ffn.active_fraction, t("block.active_axis"), title),
-    key="block.fig.active",
-    filename=f"block_ffn_active_L{layer}",
-)
-active_header = [t("common.token"), t("block.col_active")]
-active_rows = [[labels[i], round(float(ffn.active_fraction[i]), 4)] for i in range(n_tokens)]
-figures.download_csv(active_header, active_rows, f"block_ffn_active_L{layer}.csv", key="block.csv.active")
-check(ffn.max_difference, t("block.ffn_check", diff=f"{ffn.max_difference:.1e}"))
+if ffn is None:
+    st.info(t("block.no_ffn", layer=layer))
+else:
+    st.latex(r"\mathrm{FFN}(x) = W_2\,\mathrm{act}(W_1 x + b_1) + b_2")
+    st.markdown(t(f"block.ffn_explain_{ffn.activation}", d_model=config.d_model, d_ff=config.d_ff))
+    d_ff = ffn.hidden.shape[1]
+    title = t("block.fig_hidden", rows=n_tokens, cols=d_ff, act=ffn.activation.upper())
+    file = f"block_ffn_hidden_L{layer}"
+    show_heatmap(
+        "block.fig.hidden",
+        file,
+        ffn.hidden,
+        axis_labels,
+        None,
+        title,
+        signed=True,
+        height=160 + 18 * n_tokens,
+    )
+    st.caption(t("block.hidden_note", cols=d_ff))
+    title = t("block.fig_active", mean=f"{ffn.active_fraction.mean():.1%}")
+    figures.show(
+        charts.active_units(axis_labels, ffn.active_fraction, t("block.active_axis"), title),
+        key="block.fig.active",
+        filename=f"block_ffn_active_L{layer}",
+    )
+    active_header = [t("common.token"), t("block.col_active")]
+    active_rows = [[labels[i], round(float(ffn.active_fraction[i]), 4)] for i in range(n_tokens)]
+    figures.download_csv(active_header, active_rows, f"block_ffn_active_L{layer}.csv", key="block.csv.active")
+    check(ffn.max_difference, t("block.ffn_check", diff=f"{ffn.max_difference:.1e}"))
 
 # ---------------------------------------------------------------------------------------------- 5. pre/post
 st.header(t("block.step_order"))

@@ -278,4 +278,5 @@ if n_tokens > 1:
         )
     )
 
+st.page_link("pages/10_What_it_learned.py", label=t("explorer.go_learned"), icon=":material/psychology:")
 page.sync_url()

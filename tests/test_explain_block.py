@@ -118,3 +118,20 @@ def test_demo_model():
     assert view.stream.relative_updates.shape == (2 * n_layers, 5)
     assert view.norm1.max_difference < 1e-5 and view.feed_forward.max_difference < 1e-5
     np.testing.assert_allclose(view.norm2.normalized_std, 1, atol=1e-3)
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_attention_only_model_has_no_feed_forward_view(norm):
+    model = roughen_layer_norms(make_model(norm_position=norm, attention_only=True, seed=9))
+    ids = random_ids(length=8)
+    view = explanation(model, ids, 1)
+    assert view.feed_forward is None and view.norm2 is None
+    assert view.stream.names == ["embedding", "layer0.attention", "layer1.attention"]
+    with torch.no_grad():
+        residuals = model(torch.tensor([ids]), return_residuals=True).residuals
+    after_attention = [residuals[0], *(r for r in residuals if r[0].endswith(".attention"))]
+    expected = np.stack([x[0].double().numpy() for _, x in after_attention])
+    np.testing.assert_allclose(view.stream.vectors, expected, atol=1e-6)
+    assert view.norm1.max_difference < 1e-5
+    if norm == "post":  # LN₁ of block 1 makes the stream after its attention
+        np.testing.assert_allclose(view.norm1.output, residuals[3][1][0].numpy(), atol=1e-5)

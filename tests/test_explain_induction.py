@@ -241,3 +241,60 @@ def test_the_probe_fits_the_context_and_a_tiny_context_records_only_the_icl_scor
     data = prepare_data(SMALL_TEXT, tokenizer, config.context_len)
     extras = training_recorder(tokenizer, data.val, 3)(TinyLM(config))
     assert set(extras) == {"icl"}
+
+
+# -- reading a run's record -------------------------------------------------------------------------
+
+
+def test_loss_bump_on_constructed_curves():
+    from tinylm.explain.induction import loss_bump
+
+    steps = np.arange(10, 1510, 20, dtype=float)
+    plateau_then_drop = 2.3 + 1.0 / (1 + np.exp((steps - 450) / 30))  # a plateau at 3.3, a sudden fall at 450
+    bump = loss_bump(steps, plateau_then_drop)
+    assert bump is not None and abs(bump.step - 450) <= 40
+    assert bump.start_step < 450 < bump.end_step and bump.drop > 3 * bump.drop_before
+    power_law = 2.0 + 3.0 * (steps / 10) ** -0.5  # fastest at the start, then ever slower: no bump
+    assert loss_bump(steps, power_law) is None
+    assert loss_bump(steps, np.full(len(steps), 3.0)) is None
+    assert loss_bump(steps[:4], plateau_then_drop[:4]) is None  # too short to tell
+    with_nan = plateau_then_drop.copy()
+    with_nan[5] = np.nan  # a diverged point is left out
+    assert loss_bump(steps, with_nan) is not None
+
+
+def test_loss_bump_on_the_measured_benchmark_runs():
+    """The 2-layer preset's bump is where its induction score passes 0.4; the 1-layer preset has none."""
+    from tests.conftest import ROOT
+    from tinylm.explain.induction import loss_bump
+
+    runs = json.loads((ROOT / "benchmarks" / "induction.json").read_text())["runs"]
+    for run in runs:
+        steps, losses = zip(*run["train_loss"], strict=True)
+        bump = loss_bump(steps, losses)
+        if run["preset"] == "induction-2l":
+            assert bump is not None and abs(bump.step - run["crossed"]["step"]) <= 60, run["seed"]
+        else:
+            assert bump is None and run["crossed"] is None, run["seed"]
+    for name in ("stories-en", "stories-zh"):  # the demo models' own training curves have none either
+        path = ROOT / "models" / name / "tinylm.json"
+        if path.is_file():
+            train = json.loads(path.read_text())["history"]["train"]
+            assert loss_bump([row[0] for row in train], [row[2] for row in train]) is None, name
+
+
+def test_score_curves_and_first_crossing():
+    from tinylm.explain.induction import first_crossing, score_curves
+
+    rows = [
+        [0, [[0.1, 0.0], [0.0, 0.2]]],
+        [50, [[0.1, 0.1], [0.3, 0.5]]],
+        [60, [[0.1]]],
+        [100, [[0.2, 0.1], [0.9, 0.6]]],
+    ]
+    curves = score_curves(rows)
+    assert curves.steps.tolist() == [0, 50, 100]  # the row of another shape is left out
+    assert curves.scores.shape == (3, 2, 2) and curves.best.tolist() == [0.2, 0.5, 0.9]
+    assert first_crossing(curves.steps, curves.best) == 50
+    assert first_crossing(curves.steps, curves.best, 0.95) is None
+    assert score_curves([]).steps.shape == (0,) and len(score_curves([]).best) == 0

@@ -57,6 +57,13 @@ def test_events_tell_the_whole_run_in_order_and_every_eval_publishes_a_model():
     probe = torch.tensor([checkpoint.tokenizer.encode("".join(prepared["probe_tokens"]))])
     expected = checkpoint.model(probe, return_attention=True).attentions[0][0].numpy()
     np.testing.assert_allclose(evals[-1]["attention"][0].astype(np.float32), expected, atol=2e-3)
+    # ... and on the repeated probe [x₁ … xₙ, x₁ … xₙ] (n = 8, half the context), for the induction replay.
+    repeat = prepared["repeat_tokens"]
+    assert len(repeat) == 16 and repeat[:8] == repeat[8:] and len(set(repeat[:8])) == 8
+    assert all(event["repeat_attention"].shape == (1, 2, 16, 16) for event in evals)
+    ids = torch.tensor([checkpoint.tokenizer.encode("".join(repeat))])
+    expected = checkpoint.model(ids, return_attention=True).attentions[0][0].numpy()
+    np.testing.assert_allclose(evals[-1]["repeat_attention"][0].astype(np.float32), expected, atol=2e-3)
 
 
 def test_a_stop_before_training_starts_cancels_it_without_a_model():

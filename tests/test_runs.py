@@ -111,6 +111,13 @@ def test_a_short_run_trains_publishes_a_snapshot_and_saves_it(manager, tmp_path)
         assert again.status == "done" and again.step == view.step
         assert again.history["val"] == [tuple(row) for row in view.history["val"]]
         assert len(again.snapshots) == len(view.snapshots)
+        assert len(again.repeat_snapshots) == len(view.repeat_snapshots) == len(view.snapshots)
+        assert again.repeat_tokens == view.repeat_tokens and len(view.repeat_tokens) == 16
+        np.testing.assert_allclose(
+            again.repeat_snapshots[-1][1].astype(np.float32),
+            view.repeat_snapshots[-1][1].astype(np.float32),
+            atol=1e-3,
+        )
         # The head scores recorded at every evaluation are kept with the run, and in its checkpoint.
         assert [row[0] for row in view.history["induction"]] == [row[0] for row in view.history["val"]]
         assert again.history["induction"] == view.history["induction"]

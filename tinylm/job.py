@@ -18,10 +18,12 @@ fixed probe text.
 
 Events (numbers are Python floats and ints; ``attention`` is a numpy array):
     prepared  data (sizes, vocabulary, unigram entropy, sample prompt, intervals), parameters,
-              max_steps, time_budget, probe_tokens (the probe text's tokens)
+              max_steps, time_budget, probe_tokens (the probe text's tokens), repeat_tokens (the
+              repeated probe's: n random tokens, then the same n again; [] if the context is too short)
     step      step, elapsed, train_loss, learning_rate, tokens_per_sec
     eval      step, elapsed, val_loss, accuracy (tasks, else None), attention ((L, H, T, T) float16),
-              model_version (the published snapshot's number)
+              repeat_attention ((L, H, 2n, 2n) float16 on the repeated probe, or None), extras (head
+              and ICL scores), model_version (the published snapshot's number)
     sample    step, text
     schedule  eval_interval, sample_interval (re-planned from the measured speed)
     end       status ("done" | "stopped" | "failed" | "error"), message, step, elapsed, model_version
@@ -46,7 +48,7 @@ import torch
 from tinylm.checkpoint import Checkpoint, checkpoint_files
 from tinylm.data import unigram_entropy
 from tinylm.errors import TinyLMError
-from tinylm.explain.induction import training_recorder
+from tinylm.explain.induction import probe_for_context, training_recorder
 from tinylm.model import TinyLM
 from tinylm.plan import APP_LIMITS, RunLimits, RunSpec, default_sample_prompt, overhead_seconds, prepare_run
 from tinylm.plan import schedule as plan_schedule
@@ -54,6 +56,8 @@ from tinylm.train import Trainer, TrainEvent
 
 LOG = logging.getLogger("tinylm.job")
 PROBE_TOKENS = 24  # length of the fixed text whose attention is recorded at every evaluation
+REPEAT_TOKENS = 12  # n: the repeated random sequence (2n tokens) whose attention is recorded too, so the
+# "What did it learn?" page can replay the induction stripe; as small as the text probe, one forward pass
 STOP_REASONS = ("user", "abandoned", "pause_cap", "time_cap", "shutdown")
 
 
@@ -99,6 +103,7 @@ class TrainingJob:
         self._version = 0
         self._files: tuple[int, dict[str, bytes]] | None = None  # the published snapshot, serialised once
         self._probe_ids: list[int] = []
+        self._repeat_ids: list[int] = []
         self.data_info: dict[str, Any] = {}
 
     # -- control, callable from any thread ------------------------------------------------------
@@ -229,6 +234,8 @@ class TrainingJob:
     def _prepared_event(self, trainer: Trainer) -> dict[str, Any]:
         context = trainer.model.config.context_len
         self._probe_ids = trainer.data.val[: min(PROBE_TOKENS, context)].tolist()
+        repeated = probe_for_context(trainer.tokenizer, context, n=REPEAT_TOKENS, batch=1, seed=0)
+        self._repeat_ids = repeated.ids[0].tolist() if repeated is not None else []
         return {
             "type": "prepared",
             "data": self.data_info,
@@ -236,6 +243,7 @@ class TrainingJob:
             "max_steps": trainer.config.max_steps,
             "time_budget": trainer.config.time_budget,
             "probe_tokens": trainer.tokenizer.token_strings(self._probe_ids),
+            "repeat_tokens": trainer.tokenizer.token_strings(self._repeat_ids),
         }
 
     def _reschedule(self, trainer: Trainer, tokens_per_sec: float) -> dict[str, Any] | None:
@@ -285,7 +293,9 @@ class TrainingJob:
 
     def _eval_event(self, trainer: Trainer, event: TrainEvent) -> dict[str, Any]:
         version = self._publish(trainer)
-        attention = attention_weights(self._published.model, self._probe_ids) if self._probe_ids else None
+        model = self._published.model
+        attention = attention_weights(model, self._probe_ids) if self._probe_ids else None
+        repeat = attention_weights(model, self._repeat_ids) if self._repeat_ids else None
         return {
             "type": "eval",
             "step": event.step,
@@ -293,6 +303,7 @@ class TrainingJob:
             "val_loss": event.val_loss,
             "accuracy": event.accuracy,
             "attention": attention,
+            "repeat_attention": repeat,
             "extras": event.extras or {},
             "model_version": version,
         }

@@ -34,6 +34,7 @@ PAGES = [
     ("train", "pages/7_Train.py"),
     ("finetune", "pages/8_Finetune.py"),
     ("scaling", "pages/9_Scaling.py"),
+    ("learned", "pages/10_What_it_learned.py"),
 ]
 PRESENTER_KEY = "_presenter"
 SETTINGS_KEY = "_settings"

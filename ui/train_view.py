@@ -485,6 +485,7 @@ def live_view(current: RunView, page: Page, manager: JobManager, url_extra: UrlE
     re-run of a fragment calls its function again with the arguments of the whole-page run that drew it."""
     st.divider()
     st.subheader(t("train.live_title"))
+    st.page_link("pages/10_What_it_learned.py", label=t("train.go_learned"), icon=":material/psychology:")
     args = (current.run_id, page, manager, url_extra)
     st.fragment(live_status, run_every=REFRESH_SECONDS if current.active else None)(*args)
     st.fragment(live_details, run_every=CHART_SECONDS if current.active else None)(*args)

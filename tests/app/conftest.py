@@ -23,6 +23,7 @@ PAGE_FILES = {
     "train": "pages/7_Train.py",
     "finetune": "pages/8_Finetune.py",
     "scaling": "pages/9_Scaling.py",
+    "learned": "pages/10_What_it_learned.py",
 }
 
 
@@ -105,6 +106,12 @@ class FakeJobs:
 
     def touch(self, run_ids, session_id=None) -> dict:
         return {}  # the run is not training
+
+    def get(self, run_id: str):
+        return None  # no run record (the "What did it learn?" page shows the model's own history)
+
+    def active_run_of(self, owner) -> str | None:
+        return None
 
 
 # AppTest calls widgets' format_func in the test thread, after the script run. There t() reads Streamlit's

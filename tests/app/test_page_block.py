@@ -135,3 +135,28 @@ def test_strings_chosen_at_run_time_exist_in_both_languages():
     keys += ["block.dia_norm", "block.dia_attention", "block.dia_ffn", "block.dia_out"]
     for key in keys:
         assert key in STRINGS["en"] and key in STRINGS["zh"], key
+
+
+def test_an_attention_only_model_shows_its_feed_forward_part_as_absent(monkeypatch):
+    import ui.runs
+    from tests.app.conftest import FakeJobs
+    from tinylm import CharTokenizer, Checkpoint, ModelConfig, TinyLM
+
+    tokenizer = CharTokenizer.from_text("abcdefgh ")
+    config = ModelConfig(
+        vocab_size=tokenizer.vocab_size,
+        context_len=16,
+        d_model=16,
+        n_layers=2,
+        n_heads=2,
+        attention_only=True,
+    )
+    checkpoint = Checkpoint(TinyLM(config, seed=3).eval(), tokenizer, meta={"name": "attention-only"})
+    monkeypatch.setattr(ui.runs, "manager", lambda: FakeJobs("attn-only", checkpoint))
+    at = open_page("block", lang="zh", model="run:attn-only", text="abcabc", layer="1", norm="norm2")
+    assert not at.exception
+    norm = at.radio(key="block.norm")
+    assert norm.value == "norm1" and len(norm.options) == 1  # no LN₂ to choose
+    assert any("前馈网络" in info.value for info in at.info)
+    assert len(y_values(at, "block.fig.updates")) == 2  # one update per layer
+    assert chart(at, "block.fig.active") is None

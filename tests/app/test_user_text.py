@@ -51,7 +51,7 @@ SIGNATURES = [
 ]  # fmt: skip
 TINY = {"n_layers": "1", "n_heads": "2", "d_model": "16", "context_len": "16", "batch_size": "4"}
 TINY |= {"budget": "steps", "max_steps": "20", "sample_every": "10", "tokenizer": "char"}
-MODEL_PAGES = ["tokens", "positional", "attention", "block", "explorer", "generate"]
+MODEL_PAGES = ["tokens", "positional", "attention", "block", "explorer", "generate", "learned"]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ PAGE_PATHS = {  # page name -> URL path (Streamlit derives it from the file name
     "train": "Train",
     "finetune": "Finetune",
     "scaling": "Scaling",
+    "learned": "What_it_learned",
 }
 # streamlit#7074 (open): opened directly at /<Page>, the frontend first asks /<Page>/_stcore/health and
 # /<Page>/_stcore/host-config, gets 404, then uses /_stcore/... and works. Chromium logs each 404 as a

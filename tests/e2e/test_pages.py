@@ -23,6 +23,7 @@ MIN_FIGURES = {
     "train": 0,  # no run yet
     "finetune": 0,  # no run yet
     "scaling": 4,  # the shipped sweep: loss against N, D and C, and the iso-FLOP curves
+    "learned": 5,  # a demo model: its heads now (3), the logit lens, which heads matter
 }
 
 

@@ -18,6 +18,9 @@ Before γ and β every token has mean 0 and standard deviation sqrt(σ²/(σ² +
 Feed-forward network (per token):            FFN(x) = W₂ · act(W₁ x + b₁) + b₂,  act = GELU or ReLU
 A hidden unit counts as *active* when act(h) > 0, which for both GELU(h) = h·Φ(h) and ReLU(h) =
 max(0, h) means h > 0 (GELU leaves small negative values for h < 0, ReLU exact zeros).
+
+An attention-only model (``config.attention_only``) has neither the FFN nor LN₂: its blocks are
+x ← x + Attn(LN₁(x)) alone, so the stream here has 1 + L entries, and ``norm2`` / ``feed_forward`` are None.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ MAX_BLOCK_TOKENS = 64  # the page shows per-token charts; the model's context ma
 
 @dataclass
 class ResidualStream:
-    """The stream after the embedding and after each sub-layer: S = 1 + 2·L entries."""
+    """The stream after the embedding and after each sub-layer: S = 1 + 2·L entries (1 + L without FFNs)."""
 
     names: list[str]  # "embedding", "layer0.attention", "layer0.feed_forward", …
     vectors: np.ndarray  # (S, T, D)
@@ -92,8 +95,8 @@ class BlockExplanation:
     layer: int
     stream: ResidualStream
     norm1: LayerNormView
-    norm2: LayerNormView
-    feed_forward: FeedForwardView
+    norm2: LayerNormView | None  # None: an attention-only model has no LN₂ …
+    feed_forward: FeedForwardView | None  # … and no feed-forward network
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:
@@ -174,20 +177,28 @@ def block_explanation(model: TinyLM, ids: list[int], layer: int, tokens: Tokeniz
     if config.pos_encoding == "rope":
         rope = rope_angles(torch.arange(len(ids)), config.head_dim, config.rope_base)
     if block.pre_norm:  # each LayerNorm reads the stream; the FFN reads LN₂ of it
-        norm1_input, norm2_input = block_input, after_attention
-        ffn_input = block.norm2(after_attention)
+        norm1_input = block_input
     else:  # each LayerNorm reads stream + update; the FFN reads the stream itself
         norm1_input = block_input + block.attention(block_input[None], rope)[0][0]
-        norm2_input = after_attention + block.feed_forward(after_attention)
-        ffn_input = after_attention
+    norm2 = feed_forward = None
+    if not block.attention_only:
+        if block.pre_norm:
+            norm2_input, ffn_input = after_attention, block.norm2(after_attention)
+        else:
+            norm2_input, ffn_input = after_attention + block.feed_forward(after_attention), after_attention
+        norm2 = layer_norm_view("norm2", block.norm2, norm2_input)
+        feed_forward = feed_forward_view(block, config.activation, ffn_input)
+    shown = residuals
+    if config.attention_only:  # the model records the stream after each absent FFN too: unchanged, left out
+        shown = [(name, x) for name, x in residuals if not name.endswith(".feed_forward")]
     return BlockExplanation(
         tokens=tokens,
         norm_position=config.norm_position,
         layer=layer,
-        stream=residual_stream(residuals),
+        stream=residual_stream(shown),
         norm1=layer_norm_view("norm1", block.norm1, norm1_input),
-        norm2=layer_norm_view("norm2", block.norm2, norm2_input),
-        feed_forward=feed_forward_view(block, config.activation, ffn_input),
+        norm2=norm2,
+        feed_forward=feed_forward,
     )
 
 

@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,6 +32,7 @@ from ui.text import bidi_visible
 ACTIVE_STATES = ("queued", "preparing", "running", "paused")
 FINISHED_STATES = ("done", "stopped", "failed", "error", "interrupted", "uploaded")
 MAX_SNAPSHOTS = 40  # attention snapshots kept per run (thinned evenly beyond that)
+MAX_REPEAT_TOKENS = 64  # tokens of the repeated probe kept (the job's is 2 × 12)
 MAX_SAMPLES = 60  # generated samples kept per run
 MAX_POINTS = 200  # "point" events kept per run (a sweep's finished sizes, ...)
 MAX_LABEL_CHARS = 80
@@ -87,6 +88,8 @@ class RunView:
     model_version: int
     owner: str | None  # who may pause, stop or reset it (a browser's identity); None: nobody
     revision: int  # changes whenever anything above changes
+    repeat_tokens: list[str] = field(default_factory=list)  # the repeated probe [x₁ … xₙ, x₁ … xₙ]
+    repeat_snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)  # its attention, as above
 
     @property
     def active(self) -> bool:
@@ -117,6 +120,8 @@ class RunRecord:
         self.samples: list[tuple[int, str]] = []
         self.probe_tokens: list[str] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
+        self.repeat_tokens: list[str] = []
+        self.repeat_snapshots: list[tuple[int, np.ndarray]] = []
         self.points: list[dict[str, Any]] = []  # results a job reports one at a time ("point" events)
         self.has_model = False
         self.model_saved = False
@@ -192,6 +197,8 @@ class RunRecord:
                 model_version=self.model_version,
                 owner=self.owner,
                 revision=self.revision,
+                repeat_tokens=list(self.repeat_tokens),
+                repeat_snapshots=list(self.repeat_snapshots),
             )
 
     # -- events from the job (tinylm.job), applied under the lock ---------------------------------
@@ -203,6 +210,7 @@ class RunRecord:
                 self.parameters = int(event["parameters"])
                 self.max_steps = int(event["max_steps"])
                 self.probe_tokens = list(event["probe_tokens"])
+                self.repeat_tokens = list(event.get("repeat_tokens") or [])[:MAX_REPEAT_TOKENS]
                 self.status = "paused" if self.pause_requested else "running"
             elif kind == "step":
                 step, elapsed = event["step"], event["elapsed"]
@@ -221,6 +229,10 @@ class RunRecord:
                 if event.get("attention") is not None:
                     self.snapshots = thin(
                         [*self.snapshots, (event["step"], event["attention"])], MAX_SNAPSHOTS
+                    )
+                if event.get("repeat_attention") is not None:
+                    self.repeat_snapshots = thin(
+                        [*self.repeat_snapshots, (event["step"], event["repeat_attention"])], MAX_SNAPSHOTS
                     )
                 self.has_model, self.model_version = True, int(event["model_version"])
             elif kind == "sample":
@@ -269,6 +281,11 @@ class RunRecord:
                         [step, np.round(array.astype(np.float32), 4).tolist()]
                         for step, array in self.snapshots
                     ],
+                    "repeat_tokens": self.repeat_tokens,
+                    "repeat_snapshots": [
+                        [step, np.round(array.astype(np.float32), 4).tolist()]
+                        for step, array in self.repeat_snapshots
+                    ],
                     "points": self.points,
                     "has_model": self.has_model,
                     "model_saved": self.model_saved,
@@ -303,11 +320,11 @@ class RunRecord:
         record.samples = clean_samples(document.get("samples"))
         tokens = document.get("probe_tokens")
         record.probe_tokens = [_text(token, 40) for token in tokens[:512]] if isinstance(tokens, list) else []
-        snapshots = []
-        for row in (document.get("snapshots") or [])[:MAX_SNAPSHOTS]:
-            with contextlib.suppress(TypeError, ValueError, IndexError):
-                snapshots.append((int(row[0]), np.asarray(row[1], dtype=np.float16)))
-        record.snapshots = [s for s in snapshots if s[1].ndim == 4]
+        record.snapshots = clean_snapshots(document.get("snapshots"))
+        tokens = document.get("repeat_tokens")
+        if isinstance(tokens, list):
+            record.repeat_tokens = [_text(token, 40) for token in tokens[:MAX_REPEAT_TOKENS]]
+        record.repeat_snapshots = clean_snapshots(document.get("repeat_snapshots"))
         points = document.get("points")
         record.points = (
             [clean_data(point) for point in points[:MAX_POINTS]] if isinstance(points, list) else []
@@ -320,6 +337,15 @@ class RunRecord:
         owner = document.get("owner")
         record.owner = owner if isinstance(owner, str) and len(owner) <= 64 else None
         return record
+
+
+def clean_snapshots(rows: Any) -> list[tuple[int, np.ndarray]]:
+    """[step, (layers, heads, T, T) attention] rows read back from a run.json (at most MAX_SNAPSHOTS)."""
+    snapshots = []
+    for row in (rows if isinstance(rows, list) else [])[:MAX_SNAPSHOTS]:
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            snapshots.append((int(row[0]), np.asarray(row[1], dtype=np.float16)))
+    return [s for s in snapshots if s[1].ndim == 4]
 
 
 def _text(value: Any, limit: int) -> str:

@@ -77,6 +77,11 @@ EN = {
     "block.check_failed": "The step-by-step numbers differ from the model's (largest difference {diff}) — "
     "please report this.",
     "block.step_ffn": "4 · The feed-forward network of layer {layer}",
+    "block.no_ffn": "This model is attention-only: block {layer} has no feed-forward network (and no LN₂). "
+    "Its attention update goes straight into the residual stream, and the next block reads it.",
+    "block.attention_only": "This model is **attention-only**, as in the induction-head papers: every block "
+    "is one attention sub-layer and its residual connection, with no feed-forward network and no LN₂. The "
+    "stream below has one update per layer, and sections 3 and 4 show only what exists.",
     "block.ffn_explain_gelu": "The FFN works on every token separately: it widens the vector from d_model "
     "= {d_model} to d_ff = {d_ff} hidden units, applies GELU, and projects back. GELU(h) = h·Φ(h) is about "
     "h for positive h and close to 0 (slightly negative) for negative h, so a unit counts as *active* when "
@@ -179,6 +184,10 @@ ZH = {
     "{diff}。",
     "block.check_failed": "一步步算出的数字与模型的不一致（最大差值 {diff}）——请报告这个问题。",
     "block.step_ffn": "4 · 第 {layer} 层的前馈网络",
+    "block.no_ffn": "这个模型只有注意力：第 {layer} 个块没有前馈网络（也没有 LN₂）。注意力的更新直接加进残差流，"
+    "由下一个块读取。",
+    "block.attention_only": "这个模型是**纯注意力**模型（与归纳头论文中的一样）：每个块只有一个注意力子层和它的"
+    "残差连接，没有前馈网络，也没有 LN₂。下面的残差流每层只有一次更新，第 3、4 节只展示实际存在的部分。",
     "block.ffn_explain_gelu": "前馈网络对每个词元单独进行：先把向量从 d_model = {d_model} 维扩展到 d_ff = "
     "{d_ff} 个隐藏单元，经过 GELU，再投影回来。GELU(h) = h·Φ(h)：h 为正时约等于 h，h 为负时接近 0（略小于 0"
     "），所以当 h > 0 时我们说这个单元是*激活*的。",

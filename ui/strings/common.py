@@ -14,6 +14,7 @@ EN = {
     "nav.train": "7 · Train",
     "nav.finetune": "8 · Fine-tuning",
     "nav.scaling": "9 · Scaling",
+    "nav.learned": "10 · What did it learn?",
     # sidebar
     "sidebar.language": "Language / 语言",
     "sidebar.presenter": "Presenter mode",
@@ -118,6 +119,7 @@ ZH = {
     "nav.train": "7 · 训练",
     "nav.finetune": "8 · 微调",
     "nav.scaling": "9 · 规模",
+    "nav.learned": "10 · 它学到了什么？",
     "sidebar.language": "Language / 语言",
     "sidebar.presenter": "演示模式",
     "sidebar.presenter_help": "大字号、收起控件、图表全宽——适合投影仪上课。",

@@ -1,6 +1,7 @@
 """Strings of page 5 · Attention explorer."""
 
 EN = {
+    "explorer.go_learned": "Which heads copy? Induction heads, the logit lens and head ablation: page 10 · What did it learn?",
     "explorer.intro": "Every layer of the model has several attention **heads**, and each head decides for "
     "every token how much to look at each earlier token. Here you see all of them at once, computed by the "
     "active model on **your** text (its real forward pass, nothing made up): first the whole grid, then one "
@@ -82,6 +83,7 @@ EN = {
 }
 
 ZH = {
+    "explorer.go_learned": "哪些头在复制？归纳头、逻辑透镜和头消融：第 10 页 · 它学到了什么？",
     "explorer.intro": "模型的每一层都有好几个注意力**头**，每个头为每个词元决定：要看多少前面的各个词元。这"
     "里一次展示所有的头，它们都由当前模型在**你的**文本上真实算出（真实的前向计算，没有编造的数字）：先看整"
     "体网格，再放大一个头，看单个词元在关注什么，最后看每个头的注意力是集中还是分散。",

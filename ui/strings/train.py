@@ -1,6 +1,7 @@
 """Train page strings (and the job runner's status messages)."""
 
 EN = {
+    "train.go_learned": "What did it learn? Its induction heads, loss bump and in-context learning, live (page 10)",
     "train.intro": "Train a real GPT-style Transformer here, on this server, and watch it learn. Training "
     "runs in the background: you can move around, switch the language or visit other pages, and it keeps "
     "going. When it ends, its model becomes the one every page uses.",
@@ -239,6 +240,7 @@ EN = {
 }
 
 ZH = {
+    "train.go_learned": "它学到了什么？实时查看它的归纳头、损失鼓包和上下文学习（第 10 页）",
     "train.intro": "在这台服务器上亲手训练一个真实的 GPT 式 Transformer，看它如何学习。训练在后台进行："
     "你可以随意操作、切换语言或访问其他页面，它都会继续。训练结束后，它的模型会成为所有页面使用的模型。",
     "train.formula_note": "模型通过最小化这个损失来学习：对一批 B 个长度为 T 的窗口，取模型给“真实下一个词元”"
