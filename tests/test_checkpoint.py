@@ -27,21 +27,23 @@ from tests.conftest import ROOT
 from tests.helpers import make_model
 from tinylm import CharTokenizer, TinyLMError, TrainConfig, load_checkpoint, read_checkpoint, save_checkpoint
 from tinylm.checkpoint import (
-    MAX_HISTORY_ROWS,
     MAX_META_BYTES,
-    MAX_NAME_CHARS,
-    MAX_SAMPLE_CHARS,
-    MAX_SAMPLES,
     MAX_ZIP_ENTRIES,
-    META_FIELDS,
     META_FILE,
     WEIGHTS_FILE,
     Checkpoint,
     checkpoint_zip_bytes,
-    clean_history,
-    clean_meta,
     json_extent,
     read_checkpoint_zip,
+)
+from tinylm.checkpoint_meta import (
+    MAX_HISTORY_ROWS,
+    MAX_NAME_CHARS,
+    MAX_SAMPLE_CHARS,
+    MAX_SAMPLES,
+    META_FIELDS,
+    clean_history,
+    clean_meta,
 )
 from tinylm.tokenizers import BPETokenizer
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from tinylm.checkpoint import HEAD_SCORE_KEYS, HISTORY_WIDTHS
-from tinylm.checkpoint import clean_history as clean_checkpoint_history
+from tinylm.checkpoint_meta import HEAD_SCORE_KEYS, HISTORY_WIDTHS
+from tinylm.checkpoint_meta import clean_history as clean_checkpoint_history
 from tinylm.job import jsonable
 from tinylm.plan import RunSpec
 from ui.text import bidi_visible
