@@ -63,7 +63,19 @@ def test_step_equivalent_runs_train_for_the_steps_and_report_the_held_out_loss(t
         "baseline+d_model=32": {"step_ms": 1000.0, "eval_ms": 100.0, "cpu_ms_per_step": 1.0},
         "nanogpt": {"step_ms": 1500.0, "eval_ms": 100.0, "cpu_ms_per_step": 1.0},
     }
-    report = ttl.step_equivalent(text_file, list(throughput)[1:], [6.0], [0, 1], throughput, jobs=1)
+    seen = []
+    report = ttl.step_equivalent(
+        text_file, list(throughput)[1:], [6.0], [0, 1], throughput, jobs=1, on_result=seen.append
+    )
+    # After every run, the report so far; seed by seed, so the first two runs are each setup's seed 0.
+    assert len(seen) == 4
+    assert {spec: [run["seed"] for run in row["runs"]] for spec, row in seen[1]["budgets"]["6"].items()} == {
+        "baseline+d_model=32": [0],
+        "nanogpt": [0],
+    }
+    assert (
+        seen[1]["budgets"]["6"]["nanogpt"]["median"] == seen[1]["budgets"]["6"]["nanogpt"]["runs"][0]["loss"]
+    )
     entry = report["budgets"]["6"]
     assert entry["baseline+d_model=32"]["runs"][0]["steps"] == 5  # 6 s / (1 s + 0.1 s / 100)
     assert entry["nanogpt"]["runs"][0]["steps"] == 3
@@ -87,7 +99,9 @@ def test_the_bench_command_measures_throughput_then_runs_the_step_equivalent_mod
                    "--anchor-setup", "baseline+d_model=32+n_layers=1",
                    "--budgets", "1", "--ttl-repeats", "1", "--jobs", "1", "--json", str(out)])  # fmt: skip
     assert status == 0
-    report = json.loads(out.read_text())["time_to_loss"]
+    document = json.loads(out.read_text())
+    assert "partial" not in document  # written after every run, the last time complete
+    report = document["time_to_loss"]
     assert report["mode"] == "step-equivalent" and "CPU-time ratio" in report["steps_from"]
     row = report["budgets"]["1"]["baseline+d_model=32+n_layers=1"]
     assert row["runs"][0]["steps"] == 4
