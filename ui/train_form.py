@@ -28,7 +28,7 @@ from ui.train_view import duration
 
 SOURCES = [*BUILTIN_CORPORA, "paste", "upload"]
 # The learning rates the slider offers (the library accepts any value in its bounds; a link may too).
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 8e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
 # The run settings the form shows; the others keep the preset's value.
 FORM_SETTINGS = (
     "n_layers",

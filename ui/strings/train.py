@@ -51,7 +51,7 @@ EN = {
     "train.preset": "Preset",
     "train.preset.tiny": "Tiny (2 layers)",
     "train.preset.small": "Small (3 layers)",
-    "train.preset.live": "As big as fits in 60 s (4 layers)",
+    "train.preset.live": "Learns most in 60 s (4 layers, Muon)",
     "train.advice.stories-en": "English stories: the default preset writes word-like text within a minute.",
     "train.advice.stories-zh": "Chinese stories: the default preset writes story-like Chinese within a "
     "minute.",
@@ -278,7 +278,7 @@ ZH = {
     "train.preset": "预设",
     "train.preset.tiny": "微型（2 层）",
     "train.preset.small": "小型（3 层）",
-    "train.preset.live": "60 秒内能训完的最大模型（4 层）",
+    "train.preset.live": "60 秒内学得最多（4 层，Muon）",
     "train.advice.stories-en": "英文小故事：默认预设一分钟内就能写出像单词的文字。",
     "train.advice.stories-zh": "中文小故事：默认预设一分钟内就能写出像故事的中文。",
     "train.advice.copy": "复制：微型模型。留意准确率：前 1000 步左右几乎是 0%，然后突然跃升"
