@@ -8,6 +8,7 @@ from tinylm import time_to_loss as ttl
 from tinylm.baselines import nanogpt_learning_rate
 from tinylm.cli import main
 from tinylm.presets import PRESETS
+from tinylm.train import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,16 @@ def test_a_setup_is_the_baseline_with_its_atoms_applied_in_order():
     assert live.model == {**ttl.BASELINE["model"], **PRESETS["live"].model}
     assert "time_budget" not in live.train and "max_steps" not in live.train  # the measurement decides
     assert ttl.parse_setup("nanogpt").is_nanogpt
+
+
+def test_the_default_preset_is_the_best_setup_the_ablation_measured():
+    # README, "Time to loss": benchmarks/ablation_60.json and ablation_240.json measured this setup.
+    live, measured = (
+        ttl.parse_setup("live"),
+        ttl.parse_setup("muon+d_model=64+batch_size=24+learning_rate=0.008"),
+    )
+    assert live.model == measured.model
+    assert TrainConfig(**live.train) == TrainConfig(**measured.train)
 
 
 @pytest.mark.parametrize("spec", ["muon+sparkles", "colour=red", "baseline+d_model"])
