@@ -161,6 +161,15 @@ def test_the_command_line_and_the_app_describe_a_run_with_the_same_spec():
     )
     assert spec == page
     assert make_plan(spec, 55).model_config.norm_position == "post"
+    flags = "--corpus stories-en --out o --optimizer adamw --schedule trapezoid --activation relu2"
+    spec = spec_from_args(build_parser().parse_args(["train", *flags.split()]))
+    assert spec == spec_from_preset(corpus="stories-en").with_settings(
+        optimizer="adamw", schedule="trapezoid", activation="relu2"
+    )
+    assert (
+        spec_from_args(build_parser().parse_args(["train", "--corpus", "x", "--out", "o"])).optimizer
+        == "muon"
+    )
 
 
 def test_one_tokenizer_builder_and_a_prepared_run_ready_to_train():

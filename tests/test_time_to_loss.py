@@ -8,6 +8,7 @@ from tinylm import time_to_loss as ttl
 from tinylm.baselines import nanogpt_learning_rate
 from tinylm.cli import main
 from tinylm.presets import PRESETS
+from tinylm.train import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +27,16 @@ def test_a_setup_is_the_baseline_with_its_atoms_applied_in_order():
     assert live.model == {**ttl.BASELINE["model"], **PRESETS["live"].model}
     assert "time_budget" not in live.train and "max_steps" not in live.train  # the measurement decides
     assert ttl.parse_setup("nanogpt").is_nanogpt
+
+
+def test_the_default_preset_is_the_best_setup_the_ablation_measured():
+    # README, "Time to loss": benchmarks/ablation_60.json and ablation_240.json measured this setup.
+    live, measured = (
+        ttl.parse_setup("live"),
+        ttl.parse_setup("muon+d_model=64+batch_size=24+learning_rate=0.008"),
+    )
+    assert live.model == measured.model
+    assert TrainConfig(**live.train) == TrainConfig(**measured.train)
 
 
 @pytest.mark.parametrize("spec", ["muon+sparkles", "colour=red", "baseline+d_model"])
@@ -63,7 +74,19 @@ def test_step_equivalent_runs_train_for_the_steps_and_report_the_held_out_loss(t
         "baseline+d_model=32": {"step_ms": 1000.0, "eval_ms": 100.0, "cpu_ms_per_step": 1.0},
         "nanogpt": {"step_ms": 1500.0, "eval_ms": 100.0, "cpu_ms_per_step": 1.0},
     }
-    report = ttl.step_equivalent(text_file, list(throughput)[1:], [6.0], [0, 1], throughput, jobs=1)
+    seen = []
+    report = ttl.step_equivalent(
+        text_file, list(throughput)[1:], [6.0], [0, 1], throughput, jobs=1, on_result=seen.append
+    )
+    # After every run, the report so far; seed by seed, so the first two runs are each setup's seed 0.
+    assert len(seen) == 4
+    assert {spec: [run["seed"] for run in row["runs"]] for spec, row in seen[1]["budgets"]["6"].items()} == {
+        "baseline+d_model=32": [0],
+        "nanogpt": [0],
+    }
+    assert (
+        seen[1]["budgets"]["6"]["nanogpt"]["median"] == seen[1]["budgets"]["6"]["nanogpt"]["runs"][0]["loss"]
+    )
     entry = report["budgets"]["6"]
     assert entry["baseline+d_model=32"]["runs"][0]["steps"] == 5  # 6 s / (1 s + 0.1 s / 100)
     assert entry["nanogpt"]["runs"][0]["steps"] == 3
@@ -87,7 +110,9 @@ def test_the_bench_command_measures_throughput_then_runs_the_step_equivalent_mod
                    "--anchor-setup", "baseline+d_model=32+n_layers=1",
                    "--budgets", "1", "--ttl-repeats", "1", "--jobs", "1", "--json", str(out)])  # fmt: skip
     assert status == 0
-    report = json.loads(out.read_text())["time_to_loss"]
+    document = json.loads(out.read_text())
+    assert "partial" not in document  # written after every run, the last time complete
+    report = document["time_to_loss"]
     assert report["mode"] == "step-equivalent" and "CPU-time ratio" in report["steps_from"]
     row = report["budgets"]["1"]["baseline+d_model=32+n_layers=1"]
     assert row["runs"][0]["steps"] == 4

@@ -284,10 +284,18 @@ def run_benchmarks(args: argparse.Namespace) -> int:
         entry["generation"] = generation_speed(tokenizer.vocab_size, repeats)
         report["by_threads"][str(threads)] = entry
         _print_entry(threads, entry)
+
+    def write(partial: dict[str, Any] | None = None) -> None:
+        if args.json:  # a step-equivalent bench writes after every run: stopped early, it keeps what it did
+            document = report if partial is None else {**report, "time_to_loss": partial, "partial": True}
+            Path(args.json).write_text(
+                json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+
     if args.time_to_loss:
-        report["time_to_loss"] = run_time_to_loss(args)
+        report["time_to_loss"] = run_time_to_loss(args, write)
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write()
         print(f"wrote {args.json}")
     return 0
 
@@ -316,8 +324,11 @@ def _print_entry(threads: int, entry: dict[str, Any]) -> None:
         )
 
 
-def run_time_to_loss(args: argparse.Namespace) -> dict[str, Any]:
-    """The --time-to-loss modes: wall clock, --measure-throughput or --steps-for-seconds."""
+def run_time_to_loss(
+    args: argparse.Namespace, on_result: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """The --time-to-loss modes: wall clock, --measure-throughput or --steps-for-seconds (which gives
+    ``on_result`` its report so far after every run)."""
     setups = [spec.strip() for spec in args.setups.split(",") if spec.strip()]
     budgets = [float(b) for b in args.budgets.split(",")]
     for spec in setups:
@@ -358,6 +369,7 @@ def run_time_to_loss(args: argparse.Namespace) -> dict[str, Any]:
             args.jobs,
             anchor,
             args.anchor_setup,
+            on_result,
         )
     else:
         result = time_to_loss.wall_clock(

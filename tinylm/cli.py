@@ -22,7 +22,7 @@ import torch
 from tinylm import __version__
 from tinylm.adapter import read_model
 from tinylm.checkpoint import save_checkpoint
-from tinylm.config import POSITIONAL_ENCODINGS
+from tinylm.config import ACTIVATIONS, POSITIONAL_ENCODINGS
 from tinylm.corpora import BUILTIN_CORPORA
 from tinylm.data import load_text, prepare_data
 from tinylm.errors import TinyLMError
@@ -40,7 +40,7 @@ from tinylm.plan import LIBRARY_LIMITS, RunSpec, prepare_run, spec_from_preset
 from tinylm.presets import DEFAULT_PRESET, PRESETS
 from tinylm.sweep_file import add_parser as add_sweep_parser
 from tinylm.tasks import TASKS
-from tinylm.train import Trainer, TrainEvent, evaluate_loss
+from tinylm.train import OPTIMIZERS, SCHEDULES, Trainer, TrainEvent, evaluate_loss
 
 
 class ProgressBar:
@@ -137,6 +137,8 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
             ("batch_size", args.batch),
             ("learning_rate", args.lr),
             ("warmup_steps", args.warmup),
+            ("optimizer", args.optimizer),
+            ("schedule", args.schedule),
         )
         if value is not None
     }
@@ -332,7 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=float)
     train.add_argument("--pos", choices=POSITIONAL_ENCODINGS)
     train.add_argument("--norm", choices=("pre", "post"))
-    train.add_argument("--activation", choices=("gelu", "relu"))
+    train.add_argument("--activation", choices=ACTIVATIONS)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, help="AdamW, or Muon for the blocks' matrices")
+    train.add_argument("--schedule", choices=SCHEDULES, help="learning-rate schedule after the warm-up")
     train.add_argument(
         "--attention-only", action="store_true", help="no feed-forward layers (as in Olsson et al. 2022)"
     )

@@ -1,6 +1,7 @@
 """Model configuration: every size and switch of a TinyLM in one dataclass (as in nanoGPT).
 
-The defaults describe the "live" model the app trains in about a minute on a 2-core laptop.
+The defaults describe a 4-layer model in the paper's style; the presets the app and the command line
+start from (``tinylm.presets``, the default "live") set their own values.
 Bounds are checked here, once, so a bad setting gives one clear error instead of a crash
 deep inside torch (or a server that runs out of memory).
 """

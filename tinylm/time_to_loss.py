@@ -24,11 +24,13 @@ before issue 17): a named atom from ``ATOMS`` ("muon", "relu2", ...), "live" (th
 from __future__ import annotations
 
 import concurrent.futures
+import copy
 import math
 import multiprocessing
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -393,17 +395,23 @@ def step_equivalent(
     jobs: int = 2,
     anchor: dict[float, int] | None = None,
     anchor_setup: str = "baseline",
+    on_result: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Train each setup for the steps it would do in each budget (``steps_for``, step-based schedule),
-    ``jobs`` runs at a time with ``threads`` threads each; median and range over the seeds."""
+    ``jobs`` runs at a time with ``threads`` threads each; median and range over the seeds.
+
+    Runs go seed by seed (every setup's seed 0, then every setup's seed 1, ...), and ``on_result``, if
+    given, gets the report so far after each run: a bench stopped early still holds every setup at
+    the seeds it finished (the loss of a run does not depend on the order)."""
     missing = [spec for spec in specs if spec not in throughput]
     if missing:
         raise ValueError(f"no throughput measured for {missing}: run --measure-throughput for them first")
-    work = []
-    for budget in budgets:
-        for spec in specs:
-            steps = steps_for(spec, budget, throughput, anchor, anchor_setup)
-            work += [(f"{budget:g}", spec, path, seed, steps, threads) for seed in seeds]
+    work = [
+        (f"{budget:g}", spec, path, seed, steps_for(spec, budget, throughput, anchor, anchor_setup), threads)
+        for seed in seeds
+        for budget in budgets
+        for spec in specs
+    ]
     report: dict[str, Any] = {
         "mode": "step-equivalent",
         "steps_from": (
@@ -422,6 +430,10 @@ def step_equivalent(
             entry = report["budgets"].setdefault(result.pop("budget"), {})
             entry.setdefault(result.pop("spec"), {"runs": []})["runs"].append(result)
             print(f"{result['steps']} steps, seed {result['seed']}: loss {result['loss']:.4f}", flush=True)
+            if on_result is not None:
+                for done in report["budgets"].values():
+                    summarise(done)
+                on_result(copy.deepcopy({**report, "load_after": load_average()}))  # a snapshot
     report["load_after"] = load_average()
     for entry in report["budgets"].values():
         summarise(entry)

@@ -28,7 +28,7 @@ from ui.train_view import duration
 
 SOURCES = [*BUILTIN_CORPORA, "paste", "upload"]
 # The learning rates the slider offers (the library accepts any value in its bounds; a link may too).
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 4e-3, 5e-3, 8e-3, 1e-2, 2e-2, 3e-2, 0.1, 0.3, 1.0]
 # The run settings the form shows; the others keep the preset's value.
 FORM_SETTINGS = (
     "n_layers",
@@ -44,7 +44,9 @@ FORM_SETTINGS = (
     "tokenizer",
     "bpe_vocab",
     "batch_size",
+    "optimizer",
     "learning_rate",
+    "schedule",
     "warmup_steps",
     "budget",
     "time_budget",
@@ -192,11 +194,27 @@ def expert_settings(page: Page, source: str, preview: str | None) -> None:
     with middle:
         st.markdown(f"**{t('train.optimiser')}**")
         st.number_input(t("train.batch_size"), *limits("batch_size"), step=1, **page.bind("batch_size"))
+        optimizers = {name: t(f"train.optimizer.{name}") for name in APP_BOUNDS["optimizer"].options}
+        st.selectbox(
+            t("train.optimizer"), list(optimizers), format_func=optimizers.get, **page.bind("optimizer")
+        )
+        defaults = RunSpec()  # the settings the form does not show (Muon's rate, the schedule's shape)
+        st.caption(t(f"train.optimizer_about.{page.get('optimizer')}", muon_lr=f"{defaults.muon_lr:g}"))
         st.select_slider(
             t("train.learning_rate"),
             LEARNING_RATES,
             format_func=lambda v: f"{v:g}",
+            help=t("train.learning_rate_help"),
             **page.bind("learning_rate"),
+        )
+        schedules = {name: t(f"train.schedule.{name}") for name in APP_BOUNDS["schedule"].options}
+        st.selectbox(t("train.schedule"), list(schedules), format_func=schedules.get, **page.bind("schedule"))
+        st.caption(
+            t(
+                f"train.schedule_about.{page.get('schedule')}",
+                floor=f"{100 * defaults.min_lr_ratio:g}",
+                decay=f"{100 * defaults.decay_fraction:g}",
+            )
         )
         st.number_input(
             t("train.warmup_steps"), *limits("warmup_steps"), step=10, **page.bind("warmup_steps")

@@ -26,6 +26,7 @@ from tinylm.model import TinyLM
 from tinylm.plan import RunSpec
 from tinylm.presets import PRESETS
 from tinylm.tokenizers import CharTokenizer
+from tinylm.train import OPTIMIZERS, SCHEDULES
 from ui import runs
 from ui.i18n import STRINGS
 from ui.runs.session import SESSION_RUNS_KEY
@@ -299,6 +300,37 @@ def test_absurd_settings_are_refused_with_the_reason(english):
     assert not at.exception and not at.button(key="train.start").disabled
 
 
+def test_the_optimizer_and_the_schedule_are_expert_settings_kept_in_the_url(english, monkeypatch):
+    # The default preset starts with the winners of the time-to-loss ablation (tinylm/presets.py).
+    live = PRESETS["live"]
+    at = open_link()
+    at.toggle(key="train.expert").set_value(True).run()
+    assert at.selectbox(key="train.optimizer").value == live.train["optimizer"] == "muon"
+    assert at.select_slider(key="train.learning_rate").value == live.train["learning_rate"]
+    assert at.number_input(key="train.d_model").value == live.model["d_model"]
+    assert at.query_params["optimizer"] in ("muon", ["muon"])
+    assert "Muon orthogonalises each weight matrix's momentum" in texts(at) and "rate 0.02" in texts(at)
+    assert "falls along a cosine, down to 10 % of its peak" in texts(at)
+    # Chosen in the form: the URL and the sentence follow, and the spec the form describes has them.
+    at.selectbox(key="train.optimizer").set_value("adamw").run()
+    at.selectbox(key="train.schedule").set_value("trapezoid").run()
+    assert not at.exception
+    assert at.query_params["optimizer"] in ("adamw", ["adamw"])
+    assert at.query_params["schedule"] in ("trapezoid", ["trapezoid"])
+    assert "AdamW divides each weight's gradient by its running size" in texts(at)
+    assert "to zero over the last 30 % of the run" in texts(at)
+    # A link reopens them (in Chinese too); a value that is not an option falls back to the preset's.
+    formatting_language(monkeypatch, "zh")
+    zh = open_link("zh", **TINY, optimizer="adamw", schedule="trapezoid")
+    zh.toggle(key="train.expert").set_value(True).run()
+    assert zh.selectbox(key="train.optimizer").value == "adamw"
+    assert zh.selectbox(key="train.schedule").value == "trapezoid"
+    assert "AdamW 把每个权重的梯度除以它的滑动平均幅度" in texts(zh) and "最后 30% 的训练" in texts(zh)
+    bad = open_link(optimizer="sgd", schedule="forever")
+    assert bad.query_params["optimizer"] in ("muon", ["muon"])
+    assert bad.query_params["schedule"] in ("cosine", ["cosine"])
+
+
 def test_sample_prompt_with_unseen_characters_is_marked(english):
     at = open_link(**TINY, sample_prompt="Zebra 你好")
     assert "never saw" in texts(at) and "你 好" in texts(at)
@@ -357,6 +389,8 @@ def test_every_dynamic_key_exists_in_both_languages():
     keys += [f"train.source.{s}" for s in ("paste", "upload")] + [
         f"train.budget.{b}" for b in ("time", "steps")
     ]
+    keys += [f"train.{kind}.{name}" for kind in ("optimizer", "optimizer_about") for name in OPTIMIZERS]
+    keys += [f"train.{kind}.{name}" for kind in ("schedule", "schedule_about") for name in SCHEDULES]
     keys += [f"train.tokenizer.{k}" for k in ("char", "bpe")] + [
         f"train.compare_x.{x}" for x in ("step", "time")
     ]

@@ -52,7 +52,7 @@ EN = {
     "train.preset": "Preset",
     "train.preset.tiny": "Tiny (2 layers)",
     "train.preset.small": "Small (3 layers)",
-    "train.preset.live": "As big as fits in 60 s (4 layers)",
+    "train.preset.live": "Learns most in 60 s (4 layers, Muon)",
     "train.advice.stories-en": "English stories: the default preset writes word-like text within a minute.",
     "train.advice.stories-zh": "Chinese stories: the default preset writes story-like Chinese within a "
     "minute.",
@@ -96,6 +96,23 @@ EN = {
     "train.tie_weights_help": "One matrix both turns tokens into vectors and scores the next token (fewer parameters); untied, each learns its own.",
     "train.batch_size": "Batch size",
     "train.learning_rate": "Learning rate",
+    "train.learning_rate_help": "The peak of the schedule. With Muon it is the rate of the weights AdamW "
+    "still trains (embeddings, output layer, gains); the matrices use Muon's own rate on the same schedule.",
+    "train.optimizer": "Update rule",
+    "train.optimizer.adamw": "AdamW",
+    "train.optimizer.muon": "Muon (+ AdamW)",
+    "train.optimizer_about.adamw": "AdamW divides each weight's gradient by its running size, so every weight "
+    "moves by about the learning rate per step, whatever the size of its gradient.",
+    "train.optimizer_about.muon": "Muon orthogonalises each weight matrix's momentum, so a step moves every "
+    "direction the gradient found by the same amount instead of mostly the strongest few (the matrices at "
+    "Muon's rate {muon_lr}, embeddings, output layer and gains with AdamW).",
+    "train.schedule": "Learning-rate schedule",
+    "train.schedule.cosine": "cosine",
+    "train.schedule.trapezoid": "trapezoid",
+    "train.schedule_about.cosine": "After the warm-up the learning rate falls along a cosine, down to "
+    "{floor} % of its peak at the end of the run.",
+    "train.schedule_about.trapezoid": "After the warm-up the learning rate stays at its peak, then falls in "
+    "a straight line to zero over the last {decay} % of the run.",
     "train.warmup_steps": "Warm-up steps",
     "train.budget": "Train for",
     "train.budget.time": "a time budget",
@@ -280,7 +297,7 @@ ZH = {
     "train.preset": "预设",
     "train.preset.tiny": "微型（2 层）",
     "train.preset.small": "小型（3 层）",
-    "train.preset.live": "60 秒内能训完的最大模型（4 层）",
+    "train.preset.live": "60 秒内学得最多（4 层，Muon）",
     "train.advice.stories-en": "英文小故事：默认预设一分钟内就能写出像单词的文字。",
     "train.advice.stories-zh": "中文小故事：默认预设一分钟内就能写出像故事的中文。",
     "train.advice.copy": "复制：微型模型。留意准确率：前 1000 步左右几乎是 0%，然后突然跃升"
@@ -315,6 +332,19 @@ ZH = {
     "train.tie_weights_help": "同一个矩阵既把词元变成向量，又给下一个词元打分（参数更少）；不共享时两者各自学习。",
     "train.batch_size": "批大小",
     "train.learning_rate": "学习率",
+    "train.learning_rate_help": "学习率调度的峰值。用 Muon 时，它是仍由 AdamW 训练的权重（嵌入、输出层、增益）的学习率；"
+    "各个矩阵按同一调度使用 Muon 自己的学习率。",
+    "train.optimizer": "更新规则",
+    "train.optimizer.adamw": "AdamW",
+    "train.optimizer.muon": "Muon（+ AdamW）",
+    "train.optimizer_about.adamw": "AdamW 把每个权重的梯度除以它的滑动平均幅度，所以不管梯度大小，每个权重每步大约移动一个学习率。",
+    "train.optimizer_about.muon": "Muon 先把每个权重矩阵的动量正交化，让梯度找到的每个方向都移动同样多，而不是主要只动最强的几个方向"
+    "（矩阵用 Muon 的学习率 {muon_lr}，嵌入、输出层和增益仍用 AdamW）。",
+    "train.schedule": "学习率调度",
+    "train.schedule.cosine": "余弦",
+    "train.schedule.trapezoid": "梯形",
+    "train.schedule_about.cosine": "预热之后，学习率沿余弦曲线下降，训练结束时降到峰值的 {floor}%。",
+    "train.schedule_about.trapezoid": "预热之后，学习率保持在峰值，然后在最后 {decay}% 的训练中沿直线降到零。",
     "train.warmup_steps": "预热步数",
     "train.budget": "训练时长",
     "train.budget.time": "按时间",
