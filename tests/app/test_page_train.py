@@ -412,6 +412,10 @@ def test_training_goes_on_across_a_language_switch_and_a_visit_to_another_page(m
     time.sleep(0.5)
     at.switch_page(PAGE_FILES["train"]).run()
     assert not at.exception
+    # It trains on meanwhile (on a busy machine the first steps may take a while: bounded wait).
+    deadline = time.monotonic() + 60
+    while fresh_jobs.get(run_id).step <= step and time.monotonic() < deadline:
+        time.sleep(0.1)
     view = fresh_jobs.get(run_id)
     assert view.status == "running" and view.step > step
     assert at.session_state["_train_current"] == run_id and at.query_params["run"] in ([run_id], run_id)
