@@ -27,6 +27,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -126,8 +127,19 @@ class SQLiteBackend(Backend):
         # WAL: readers do not block the writer nor the writer the readers (many sessions reading the
         # class's runs while one student joins). synchronous=NORMAL is durable across an app crash,
         # which is what matters here. foreign_keys: ON DELETE CASCADE (SQLite's default is off).
+        # Switching a new database to WAL takes an exclusive lock and SQLite does not wait for it (no
+        # busy handler there): replicas opening an empty database at once retry, bounded.
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
-            conn.execute(f"PRAGMA {pragma}")
+            while True:
+                try:
+                    conn.execute(f"PRAGMA {pragma}")
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        conn.close()
+                        raise
+                    time.sleep(0.05)
         return conn
 
     def begin(self, conn: sqlite3.Connection, write: bool) -> None:
