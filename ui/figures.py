@@ -115,6 +115,33 @@ def style(fig: go.Figure, height: int | None = None, title: str | None = None) -
     return fig
 
 
+def level_line(level: float, label: str, side: str = "left") -> tuple[list[dict], list[dict]]:
+    """A dotted grey horizontal line across the plot at ``level`` (in the y axis' units: log10 on a log
+    axis) and its label above it at the ``side`` ("left" or "right"): the layout's shapes, annotations."""
+    shape = {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": level,
+        "y1": level,
+        "line": {"dash": "dot", "color": "gray", "width": 2},
+    }
+    note = {
+        "xref": "paper",
+        "x": 0 if side == "left" else 1,
+        "xanchor": side,
+        "yref": "y",
+        "y": level,
+        "yanchor": "bottom",
+        "text": label,
+        "showarrow": False,
+        "font": {"color": "gray"},
+    }
+    return [shape], [note]
+
+
 def plain_figure(data: list[dict], layout: dict, height: int, title: str | None = None) -> go.Figure:
     """A figure from plain dicts (traces and layout as plotly.js reads them), with the common look.
 

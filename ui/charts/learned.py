@@ -17,31 +17,6 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 BUMP_COLOR = "#ff7f0e"
 
 
-def _threshold(level: float, label: str) -> tuple[list[dict], list[dict]]:
-    shape = {
-        "type": "line",
-        "xref": "paper",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": level,
-        "y1": level,
-        "line": {"dash": "dot", "color": "gray", "width": 2},
-    }
-    note = {
-        "xref": "paper",
-        "x": 0,
-        "xanchor": "left",
-        "yref": "y",
-        "y": level,
-        "yanchor": "bottom",
-        "text": label,
-        "showarrow": False,
-        "font": {"color": "gray"},
-    }
-    return [shape], [note]
-
-
 def head_curves(
     steps: Sequence[float],
     scores: np.ndarray,
@@ -75,7 +50,7 @@ def head_curves(
         "legend": {"orientation": "h", "y": -0.3},
     }
     if threshold is not None:
-        layout["shapes"], layout["annotations"] = _threshold(*threshold)
+        layout["shapes"], layout["annotations"] = figures.level_line(*threshold)
     return figures.plain_figure(data, layout, 340, title)
 
 
@@ -172,7 +147,7 @@ def lines(
         "legend": {"orientation": "h", "y": -0.3},
     }
     if threshold is not None:
-        layout["shapes"], layout["annotations"] = _threshold(*threshold)
+        layout["shapes"], layout["annotations"] = figures.level_line(*threshold)
     return figures.plain_figure(data, layout, 300, title)
 
 

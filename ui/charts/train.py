@@ -52,30 +52,5 @@ def line_figure(
     if reference is not None:
         # On a log axis plotly places shapes and annotations in log10 units.
         level = math.log10(reference[0]) if log_y and reference[0] > 0 else reference[0]
-        line = {"dash": "dot", "color": "gray", "width": 2}
-        layout["shapes"] = [
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "yref": "y",
-                "y0": level,
-                "y1": level,
-                "line": line,
-            }
-        ]
-        layout["annotations"] = [
-            {
-                "xref": "paper",
-                "x": 1,
-                "xanchor": "right",
-                "yref": "y",
-                "y": level,
-                "yanchor": "bottom",
-                "text": reference[1],
-                "showarrow": False,
-                "font": {"color": "gray"},
-            }
-        ]
+        layout["shapes"], layout["annotations"] = figures.level_line(level, reference[1], side="right")
     return figures.plain_figure(data, layout, height=height)
