@@ -217,13 +217,7 @@ class FinetuneJob(TrainingJob):
             "eval_interval": train_config.eval_interval,
             "sample_interval": train_config.sample_interval,
         }
-        with self._lock:
-            if self._stop_reason is not None:
-                return None
-            self._trainer = trainer
-            if self._pause_requested:
-                trainer.pause()
-        return trainer
+        return self._take(trainer)
 
     def _prepared_event(self, trainer: Trainer) -> dict[str, Any]:
         event = super()._prepared_event(trainer)

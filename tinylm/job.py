@@ -223,6 +223,12 @@ class TrainingJob:
             "eval_interval": run.plan.train_config.eval_interval,
             "sample_interval": run.plan.train_config.sample_interval,
         }
+        return self._take(trainer)
+
+    def _take(self, trainer: Trainer) -> Trainer | None:
+        """The prepared trainer becomes this job's (None when the job was stopped meanwhile); a pause
+        asked for while it was being prepared applies to it at once. Every kind of job ends its
+        ``_prepare`` with this."""
         with self._lock:
             if self._stop_reason is not None:
                 return None

@@ -304,13 +304,7 @@ class _SizeJob(TrainingJob):
             sample_prompt=shared.prompt,
         )
         self.data_info = dict(shared.data_info)
-        with self._lock:
-            if self._stop_reason is not None:
-                return None
-            self._trainer = trainer
-            if self._pause_requested:
-                trainer.pause()
-        return trainer
+        return self._take(trainer)
 
 
 class SweepJob(TrainingJob):
