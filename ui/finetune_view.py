@@ -26,7 +26,14 @@ from ui.charts import finetune as charts
 from ui.i18n import t
 from ui.layout import Page, show_error
 from ui.runs import JobManager, RunView, valid_run_id
-from ui.runs.session import current_session_id, remember_run, session_runs, student_id
+from ui.runs.session import (
+    current_session_id,
+    live_timers,
+    remember_run,
+    session_runs,
+    student_id,
+    timers_changed,
+)
 from ui.state import MODEL_KEY, available_demos, resolve, set_active_model
 from ui.train_view import duration, message_text, status_label
 
@@ -300,6 +307,8 @@ def live_status(run_id: str, page: Page, manager: JobManager) -> None:
         if view.model_saved:
             set_active_model(f"run:{run_id}")
         st.rerun()
+    if timers_changed("finetune", view):  # it moved up the queue or started: the page sets new timers
+        st.rerun()
     st.markdown(f"**{t('finetune.run')}:** {status_label(view.status)}")
     st.text(view.label)
     if view.status == "queued":
@@ -350,8 +359,9 @@ def live_charts(run_id: str, page: Page, manager: JobManager) -> None:
 def live_view(view: RunView, page: Page, manager: JobManager) -> None:
     st.subheader(t("finetune.live_title"))
     args = (view.run_id, page, manager)
-    st.fragment(live_status, run_every=REFRESH_SECONDS if view.active else None)(*args)
-    st.fragment(live_charts, run_every=CHART_SECONDS if view.active else None)(*args)
+    status_every, charts_every = live_timers("finetune", view, REFRESH_SECONDS, CHART_SECONDS)
+    st.fragment(live_status, run_every=status_every)(*args)
+    st.fragment(live_charts, run_every=charts_every)(*args)
 
 
 # ---------------------------------------------------------------------------------------------

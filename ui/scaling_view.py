@@ -42,7 +42,14 @@ from ui.charts import scaling as charts
 from ui.i18n import t
 from ui.layout import Page, presenter, show_error
 from ui.runs import JobManager, RunView, valid_run_id
-from ui.runs.session import current_session_id, remember_run, session_runs, student_id
+from ui.runs.session import (
+    current_session_id,
+    live_timers,
+    remember_run,
+    session_runs,
+    student_id,
+    timers_changed,
+)
 from ui.state import MODEL_KEY, set_active_model
 from ui.train_view import duration, message_text, status_label
 
@@ -146,6 +153,8 @@ def live_status(run_id: str, manager: JobManager, vocab: int) -> None:
         st.warning(t("train.run_not_found"))
         return
     manager.touch([run_id, *session_runs()], current_session_id())
+    if timers_changed("scaling", view):  # it moved up the queue or started: the page sets new timers
+        st.rerun()
     st.markdown(f"**{t('scaling.your_sweep')}:** {status_label(view.status)}")
     if view.status == "queued":
         st.info(t("train.queued", position=view.queue_position or 1))
@@ -336,10 +345,10 @@ def live_sections(
     """The shown sweep's status (if there is one), then the predictions and figures: each a fragment that
     re-draws itself on a timer only while the sweep trains."""
     view = shown_sweep(manager)
-    active = view is not None and view.active
+    status_every, charts_every = live_timers("scaling", view, REFRESH_SECONDS, CHART_SECONDS)
     if view is not None:
-        st.fragment(live_status, run_every=REFRESH_SECONDS if active else None)(view.run_id, manager, vocab)
-    st.fragment(figures_panel, run_every=CHART_SECONDS if active else None)(
+        st.fragment(live_status, run_every=status_every)(view.run_id, manager, vocab)
+    st.fragment(figures_panel, run_every=charts_every)(
         page, view.run_id if view is not None else None, manager, shipped, planned, vocab
     )
 

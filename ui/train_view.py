@@ -27,11 +27,18 @@ from ui.charts import train as train_charts
 from ui.i18n import STRINGS, current_language, t
 from ui.layout import Page, presenter
 from ui.runs import JobManager, RunView, valid_run_id
-from ui.runs.session import current_session_id, remember_run, session_runs, student_id
+from ui.runs.session import (
+    current_session_id,
+    live_timers,
+    remember_run,
+    session_runs,
+    student_id,
+    timers_changed,
+)
 from ui.state import MODEL_KEY, set_active_model
 from ui.text import literal_params
 
-REFRESH_SECONDS = 1.0  # the live view's refresh while a run trains
+REFRESH_SECONDS = 1.0  # the live view's refresh while a run trains (ui.runs.session.live_cadence)
 CHART_SECONDS = 4.0  # ... and of its charts, samples and attention map
 CURRENT_KEY = "_train_current"  # the run this page shows
 SEEN_ACTIVE_KEY = "_train_seen_active"  # runs this session watched train (activated when they end)
@@ -450,6 +457,8 @@ def live_status(run_id: str, page: Page, manager: JobManager, url_extra: UrlExtr
             set_active_model(f"run:{run_id}")
             st.session_state[ACTIVATED_KEY] = run_id
         st.session_state[REDRAW_KEY] = True
+    if timers_changed("train", view):  # it moved up the queue or started
+        st.session_state[REDRAW_KEY] = True
     if st.session_state.get(REDRAW_KEY):
         # The sidebar (the model in use) and the rest of the page are outside this fragment. Asked again on
         # every tick until a whole-page run has started: once, a CI run showed the page stuck with the old
@@ -487,5 +496,6 @@ def live_view(current: RunView, page: Page, manager: JobManager, url_extra: UrlE
     st.subheader(t("train.live_title"))
     st.page_link("pages/10_What_it_learned.py", label=t("train.go_learned"), icon=":material/psychology:")
     args = (current.run_id, page, manager, url_extra)
-    st.fragment(live_status, run_every=REFRESH_SECONDS if current.active else None)(*args)
-    st.fragment(live_details, run_every=CHART_SECONDS if current.active else None)(*args)
+    status_every, details_every = live_timers("train", current, REFRESH_SECONDS, CHART_SECONDS)
+    st.fragment(live_status, run_every=status_every)(*args)
+    st.fragment(live_details, run_every=details_every)(*args)

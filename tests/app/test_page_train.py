@@ -29,8 +29,9 @@ from tinylm.tokenizers import CharTokenizer
 from tinylm.train import OPTIMIZERS, SCHEDULES
 from ui import runs
 from ui.i18n import STRINGS
-from ui.runs.session import SESSION_RUNS_KEY
+from ui.runs.session import QUEUED_REFRESH_SECONDS, SESSION_RUNS_KEY
 from ui.text import markdown_literal
+from ui.train_view import CHART_SECONDS, REFRESH_SECONDS
 
 # A model that trains 150 steps in about a second: 1 layer, 2 heads, d_model 32, context 16.
 TINY = {
@@ -217,6 +218,12 @@ def test_pause_resume_and_stop_from_the_page(english, fresh_jobs):
     assert run_id in at.session_state[SESSION_RUNS_KEY]
 
 
+def timers(at: AppTest) -> tuple:
+    """The shown run and the live view's fragment timers (status, charts) the last page run drew."""
+    run_id, drawn, _ = at.session_state["_live_timers"]["train"]
+    return run_id, drawn
+
+
 def test_the_second_student_waits_in_the_queue(english, fresh_jobs):
     first = open_link(**{**TINY, "budget": "time", "time_budget": "60.0"})
     first.button(key="train.start").click().run()
@@ -227,8 +234,23 @@ def test_the_second_student_waits_in_the_queue(english, fresh_jobs):
     assert "Waiting in the queue: position 1" in texts(second)
     assert "1 of 1 training slots busy, 1 waiting" in texts(second)
     assert second.button(key="train.start").disabled  # one run at a time per student
-    fresh_jobs.stop(first.session_state["_train_current"], force=True)
+    # The live view's timers: a run further back than next refreshes its status every 5 s and draws no
+    # charts until it starts (a class's waiting runs would otherwise be most of the server's work).
+    third = open_link(**TINY)
+    third.button(key="train.start").click().run()
+    third_id = third.session_state["_train_current"]
+    assert "Waiting in the queue: position 2" in texts(third)
+    assert timers(third) == (third_id, (QUEUED_REFRESH_SECONDS, None))
+    assert timers(second) == (second_id, (REFRESH_SECONDS, None))
+    first_id = first.session_state["_train_current"]
+    assert timers(first.run()) == (first_id, (REFRESH_SECONDS, CHART_SECONDS))
+    fresh_jobs.stop(first_id, force=True)
+    assert fresh_jobs.wait(first_id, timeout=30).finished
+    assert "Waiting in the queue: position 1" in texts(third.run())
+    assert timers(third) == (third_id, (REFRESH_SECONDS, None))
     assert fresh_jobs.wait(second_id, timeout=30).status == "done"
+    assert timers(first.run()) == (first_id, (None, None))  # ended: no timers
+    assert fresh_jobs.wait(third_id, timeout=30).status == "done"
 
 
 def test_two_runs_are_compared_in_one_chart_and_table(english, fresh_jobs):

@@ -13,7 +13,7 @@ import secrets
 
 import streamlit as st
 
-from ui.runs.records import ACTIVE_STATES
+from ui.runs.records import ACTIVE_STATES, RunView
 from ui.runs.store import valid_run_id
 
 SESSION_RUNS_KEY = "_runs"  # st.session_state: this browser session's run ids, newest last
@@ -22,6 +22,8 @@ STUDENT_COOKIE = "tinylm_student"
 COOKIE_SET_KEY = "_student_cookie_set"
 MAX_SESSION_RUNS = 20  # a session lists its 20 newest runs
 HEARTBEAT_SECONDS = 10.0
+QUEUED_REFRESH_SECONDS = 5.0  # a live view's status while its run waits behind others (see live_timers)
+TIMERS_KEY = "_live_timers"  # {page: (run id, its timers as drawn, the page's timers)}
 
 
 def current_session_id() -> str | None:
@@ -97,3 +99,38 @@ def _training_badge(train_page: str, label: str) -> None:
     for status, step in states.values():
         if status in ("preparing", "running", "paused"):
             st.page_link(train_page, label=label.format(step=f"{step:,}"), icon=":material/model_training:")
+
+
+def live_cadence(
+    view: RunView | None, status_every: float, charts_every: float
+) -> tuple[float | None, float | None]:
+    """How often a live view's two fragments (its status; its charts) re-draw a run: every
+    ``status_every`` / ``charts_every`` seconds while it trains, prepares or is next in the queue;
+    only the status, every QUEUED_REFRESH_SECONDS, while it waits further back (nothing to chart yet,
+    and its place changes once per run ahead of it); never once it ended. Why: in a class of 30 most
+    runs wait, and their one-second refreshes were most of the server's work while the class trained.
+    E.g. with (1.0, 4.0): queued 7th (5.0, None), queued 1st (1.0, None), running (1.0, 4.0), done
+    (None, None)."""
+    if view is None or not view.active:
+        return None, None
+    if view.status == "queued":
+        next_up = (view.queue_position or 1) <= 1
+        return (status_every if next_up else QUEUED_REFRESH_SECONDS), None
+    return status_every, charts_every
+
+
+def live_timers(
+    page: str, view: RunView | None, status_every: float, charts_every: float
+) -> tuple[float | None, float | None]:
+    """For a whole-page run: ``live_cadence``, remembered for ``timers_changed``."""
+    timers = live_cadence(view, status_every, charts_every)
+    drawn = st.session_state.setdefault(TIMERS_KEY, {})
+    drawn[page] = (view.run_id if view is not None else None, timers, (status_every, charts_every))
+    return timers
+
+
+def timers_changed(page: str, view: RunView) -> bool:
+    """In a timed fragment run: the run moved up the queue or started, so its fragments need the timers
+    of another cadence — which only a whole-page run sets (the caller then calls ``st.rerun()``)."""
+    run_id, timers, every = st.session_state.get(TIMERS_KEY, {}).get(page, (None, None, None))
+    return view.active and run_id == view.run_id and timers != live_cadence(view, *every)
