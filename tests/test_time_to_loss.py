@@ -68,6 +68,27 @@ def test_steps_for_a_budget_from_wall_time_or_from_an_anchor_and_cpu_time():
     assert ttl.steps_for("muon", 240, throughput, anchor) == round(2877 * 60 / 80)
 
 
+def test_a_setup_that_changes_only_rates_shares_its_twins_throughput_and_nothing_else_does():
+    throughput = {
+        "threads": 1,
+        "baseline": {"step_ms": 100.0, "eval_ms": 500.0, "cpu_ms_per_step": 60.0},
+        "muon+batch_size=24": {"step_ms": 140.0, "eval_ms": 500.0, "cpu_ms_per_step": 80.0},
+    }
+    assert ttl.arithmetic_twin("muon+batch_size=24+muon_lr=0.03+min_lr_ratio=0", throughput) == (
+        "muon+batch_size=24"
+    )
+    assert ttl.arithmetic_twin("learning_rate=0.01+trapezoid", throughput) == "baseline"
+    anchor = {60.0: 700}
+    assert ttl.steps_for("batch_size=24+muon+learning_rate=0.02", 60, throughput, anchor) == round(
+        700 * 60 / 80
+    )
+    # a different batch, width or optimizer is different work: no twin, and the bench says so
+    for spec in ("batch_size=32", "muon", "d_model=64", "muon+batch_size=24+qk_norm", "nanogpt"):
+        assert ttl.arithmetic_twin(spec, throughput) is None
+    with pytest.raises(ValueError, match="same arithmetic"):
+        ttl.steps_for("batch_size=32", 60, throughput, anchor)
+
+
 def test_step_equivalent_runs_train_for_the_steps_and_report_the_held_out_loss(text_file):
     throughput = {
         "threads": 1,

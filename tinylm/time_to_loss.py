@@ -73,6 +73,23 @@ NANOGPT_SHAPE = {"context_len": 64, "d_model": 128, "n_layers": 4, "n_heads": 4}
 NANOGPT_BATCH = 12
 EVAL_INTERVAL = 100  # steps between the curve's points (the same cadence for every contender)
 EVAL_TOKENS = 8192
+# Settings that change the numbers an optimizer step uses but not the work it does: two setups that
+# differ only in these cost the same CPU time per step (a learning-rate sweep needs no new throughput).
+RATE_KEYS = frozenset(
+    {
+        "learning_rate",
+        "muon_lr",
+        "min_lr_ratio",
+        "warmup_steps",
+        "weight_decay",
+        "beta1",
+        "beta2",
+        "muon_momentum",
+        "schedule",
+        "decay_fraction",
+        "seed",
+    }
+)
 MODEL_KEYS = {f.name for f in fields(ModelConfig)} - {"vocab_size"}
 TRAIN_KEYS = {f.name for f in fields(TrainConfig)}
 
@@ -362,6 +379,30 @@ def _job(args: tuple[str, str, str, int, int, int]) -> dict[str, Any]:
     return {"budget": budget, "spec": spec, "seed": seed, **run.to_dict()}
 
 
+def arithmetic_twin(spec: str, throughput: dict[str, Any]) -> str | None:
+    """The setup whose measured throughput ``spec`` shares: itself if measured, else a measured setup
+    with the same model and the same training settings apart from RATE_KEYS (the same arithmetic per
+    step), else None. E.g. "live+muon_lr=0.03" shares the throughput of a measured "live"."""
+    if spec in throughput:
+        return spec
+    if spec == NANOGPT:
+        return None
+    wanted = parse_setup(spec)
+
+    def work(setup: Setup) -> tuple[dict[str, Any], dict[str, Any]]:
+        return setup.model, {k: v for k, v in setup.train.items() if k not in RATE_KEYS}
+
+    for measured in throughput:
+        if isinstance(throughput[measured], dict) and "cpu_ms_per_step" in throughput[measured]:
+            try:
+                candidate = parse_setup(measured)
+            except ValueError:
+                continue
+            if not candidate.is_nanogpt and work(candidate) == work(wanted):
+                return measured
+    return None
+
+
 def steps_for(
     spec: str,
     budget: float,
@@ -376,7 +417,10 @@ def steps_for(
     steps times the ratio of CPU time per step, anchor_setup / spec, measured with one thread: on a
     busy machine CPU time still compares the setups' costs, where wall time does not.
     """
-    row = throughput[spec]
+    twin = arithmetic_twin(spec, throughput)
+    if twin is None:
+        raise ValueError(f"no throughput measured for {spec!r} or a setup of the same arithmetic")
+    row = throughput[twin]
     if anchor is None:
         return steps_in(budget, {"step": row["step_ms"] / 1000, "eval": row["eval_ms"] / 1000})
     if anchor_setup not in throughput:
@@ -403,7 +447,7 @@ def step_equivalent(
     Runs go seed by seed (every setup's seed 0, then every setup's seed 1, ...), and ``on_result``, if
     given, gets the report so far after each run: a bench stopped early still holds every setup at
     the seeds it finished (the loss of a run does not depend on the order)."""
-    missing = [spec for spec in specs if spec not in throughput]
+    missing = [spec for spec in specs if arithmetic_twin(spec, throughput) is None]
     if missing:
         raise ValueError(f"no throughput measured for {missing}: run --measure-throughput for them first")
     work = [
@@ -419,6 +463,7 @@ def step_equivalent(
             if anchor
             else f"wall-clock throughput, {throughput.get('threads')} threads"
         ),
+        "throughput_of": {spec: arithmetic_twin(spec, throughput) for spec in specs},
         "threads_for_training": threads,
         "file": Path(path).name,
         "load_before": load_average(),
