@@ -107,3 +107,41 @@ def test_a_model_trained_with_muon_learns(small_text):
     untrained = make_model(vocab_size=tokenizer.vocab_size, context_len=16)
     moved = model.blocks[0].attention.qkv.weight - untrained.blocks[0].attention.qkv.weight
     assert moved.abs().max() > 0.01  # the matrices were trained (by Muon), not only the embeddings
+
+
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_the_token_embedding_can_learn_faster_than_the_other_adamw_weights(
+    small_text, optimizer, monkeypatch
+):
+    """embedding_lr_scale: the embedding alone gets scale x the schedule's rate; nothing else changes."""
+    model = make_model(tie_weights=False)
+    config = TrainConfig(optimizer=optimizer, learning_rate=2e-3, embedding_lr_scale=5.0)
+    optimizers = make_optimizers(model, config)
+    names = {id(p): name for name, p in model.named_parameters()}
+    scale = {names[id(p)]: g["lr_scale"] for o in optimizers for g in o.param_groups for p in g["params"]}
+    placed = [names[id(p)] for o in optimizers for g in o.param_groups for p in g["params"]]
+    assert sorted(placed) == sorted(names.values())  # every weight in exactly one group
+    assert scale["token_embedding.weight"] == 5.0 and scale["lm_head.weight"] == 1.0
+    assert scale["blocks.0.norm1.weight"] == 1.0
+    decay = {names[id(p)]: g["weight_decay"] for o in optimizers for g in o.param_groups for p in g["params"]}
+    assert decay["token_embedding.weight"] == 0.1  # its group keeps the weight decay it had
+    default = make_optimizers(make_model(tie_weights=False), TrainConfig(optimizer=optimizer))
+    assert sum(len(o.param_groups) for o in default) == sum(len(o.param_groups) for o in optimizers) - 1
+    # ... and in training every step's rates keep that ratio (the schedule moves them together)
+    tokenizer = CharTokenizer.from_text(small_text)
+    data = prepare_data(small_text, tokenizer, context_len=16)
+    model = make_model(vocab_size=tokenizer.vocab_size, context_len=16)
+    settings = {"max_steps": 12, "batch_size": 8, "eval_interval": 6, "warmup_steps": 4, "precision": "fp32"}
+    config = TrainConfig(optimizer=optimizer, embedding_lr_scale=5.0, **settings)
+    seen: list[dict[float, float]] = []
+    original = torch.optim.AdamW.step
+
+    def spy(self, *args, **kwargs):
+        seen.append({group["lr_scale"]: group["lr"] for group in self.param_groups})
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", spy)
+    Trainer(model, tokenizer, data, config).run()
+    assert len(seen) == 12 and len({lrs[1.0] for lrs in seen}) > 3  # warm-up and decay moved the rate
+    for lrs in seen:
+        assert lrs[5.0] == pytest.approx(5.0 * lrs[1.0])

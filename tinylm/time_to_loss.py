@@ -79,6 +79,7 @@ RATE_KEYS = frozenset(
     {
         "learning_rate",
         "muon_lr",
+        "embedding_lr_scale",
         "min_lr_ratio",
         "warmup_steps",
         "weight_decay",

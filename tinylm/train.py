@@ -73,6 +73,7 @@ TRAIN_LIMITS: dict[str, tuple[float, float]] = {
     "muon_lr": (1e-5, 1.0),
     "muon_momentum": (0.0, 0.999),
     "decay_fraction": (0.0, 1.0),
+    "embedding_lr_scale": (0.01, 100.0),
 }
 
 
@@ -107,6 +108,10 @@ class TrainConfig:
     # then linear to zero over the last decay_fraction of training.
     schedule: str = "cosine"
     decay_fraction: float = 0.3
+    # The token embedding's peak learning rate over learning_rate (AdamW in either optimizer). Each
+    # row only moves on the steps its character occurs in, and modded-nanogpt trains it far faster
+    # than the rest; 1.0: the same rate as every other AdamW weight.
+    embedding_lr_scale: float = 1.0
 
     def validate(self) -> None:
         """Raise TinyLMError("bad_train_setting", ...) naming the first setting outside TRAIN_LIMITS."""
@@ -225,8 +230,8 @@ def make_optimizers(model: TinyLM, config: TrainConfig) -> list[torch.optim.Opti
     """
     betas = (config.beta1, config.beta2)
     if config.optimizer != "muon":
-        groups = decay_groups(model, config.weight_decay)
-        return [scaled(make_optimizer(groups, lr=config.learning_rate, betas=betas), 1.0)]
+        groups = embedding_apart(model, decay_groups(model, config.weight_decay), config.embedding_lr_scale)
+        return [scaled(make_optimizer(groups, lr=config.learning_rate, betas=betas))]
     matrices = [p for name, p in model.named_parameters() if name.startswith("blocks.") and p.dim() == 2]
     chosen = {id(p) for p in matrices}
     rest = [p for p in model.parameters() if id(p) not in chosen]
@@ -234,15 +239,29 @@ def make_optimizers(model: TinyLM, config: TrainConfig) -> list[torch.optim.Opti
         {"params": [p for p in rest if p.dim() >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0},
     ]
-    adam_groups = [group for group in adam_groups if group["params"]]
+    adam_groups = embedding_apart(model, adam_groups, config.embedding_lr_scale)
     muon = Muon(matrices, lr=config.muon_lr, momentum=config.muon_momentum)
     adam = make_optimizer(adam_groups, lr=config.learning_rate, betas=betas)
-    return [scaled(muon, config.muon_lr / config.learning_rate), scaled(adam, 1.0)]
+    return [scaled(muon, config.muon_lr / config.learning_rate), scaled(adam)]
 
 
-def scaled(optimizer: torch.optim.Optimizer, lr_scale: float) -> torch.optim.Optimizer:
+def embedding_apart(model: TinyLM, groups: list[dict], lr_scale: float) -> list[dict]:
+    """The token embedding in a group of its own with ``lr_scale`` (when it is not 1 and it trains);
+    empty groups dropped."""
+    embedding = model.token_embedding.weight
+    if lr_scale != 1.0 and embedding.requires_grad:
+        for group in groups:
+            if any(p is embedding for p in group["params"]):
+                group["params"] = [p for p in group["params"] if p is not embedding]
+                groups = [*groups, {**group, "params": [embedding], "lr_scale": lr_scale}]
+                break
+    return [group for group in groups if group["params"]]
+
+
+def scaled(optimizer: torch.optim.Optimizer, lr_scale: float = 1.0) -> torch.optim.Optimizer:
+    """Give every group that has none its "lr_scale" (a group made with one keeps it)."""
     for group in optimizer.param_groups:
-        group["lr_scale"] = lr_scale
+        group.setdefault("lr_scale", lr_scale)
     return optimizer
 
 
