@@ -15,10 +15,8 @@ Fair sharing, for a class of thirty on one server (environment variables in brac
     ui/runs/session.py); a run's wall-clock time is bounded from its start, pauses included, and its
     pauses together by max_pause_seconds; a run nobody watches whose browser is gone is stopped after
     TINYLM_ORPHAN_SECONDS; only the student who started a run (or a teacher) may pause, stop or reset it.
-Disk: at most TINYLM_MAX_RUNS runs are kept; pruning deletes the least recently used first and never a
-run that trains, that finished recently, that a connected session uses, or one of a student's newest
-runs; each student keeps at most max_runs_per_owner runs and uploads at most max_imports_per_owner
-checkpoints (their own oldest go first).
+Disk: pruning keeps the runs folder within TINYLM_MAX_RUNS runs and each student within their own caps
+(ui/runs/pruning.py).
 """
 
 from __future__ import annotations
@@ -37,14 +35,8 @@ from tinylm.errors import TinyLMError
 from tinylm.job import JobInputs
 from tinylm.plan import MAX_APP_SECONDS, RunSpec
 from ui.runs.backend import Backend, ThreadBackend
-from ui.runs.policy import (
-    Limits,
-    expected_seconds,
-    owned_runs,
-    protected_runs,
-    queue_wait,
-    session_alive_in_streamlit,
-)
+from ui.runs.policy import Limits, expected_seconds, queue_wait, session_alive_in_streamlit
+from ui.runs.pruning import RunPruning
 from ui.runs.records import ACTIVE_STATES, FINISHED_STATES, RunRecord, RunView, clean_history, clean_samples
 from ui.runs.replicas import (
     QUEUED_FRESH_SECONDS,
@@ -64,7 +56,7 @@ SAVE_EVERY_SECONDS = 5.0  # a training run's checkpoint is written at an evaluat
 WRITE_EVERY_SECONDS = 5.0  # ... and its run.json
 
 
-class JobManager(ReplicaSharing):
+class JobManager(ReplicaSharing, RunPruning):
     """Thread-safe; one per server process (see ``ui.runs.manager()``)."""
 
     def __init__(
@@ -476,9 +468,6 @@ class JobManager(ReplicaSharing):
             self._trim_records()
         return record
 
-    def _owned(self, owner: str | None) -> list[dict[str, Any]]:
-        return owned_runs(self.store, owner)
-
     def _trim_records(self) -> None:
         while len(self._finished_cache) > RECORDS_IN_MEMORY:
             self._finished_cache.popitem(last=False)
@@ -577,35 +566,6 @@ class JobManager(ReplicaSharing):
             elif over_time or (started is not None and now - started > wall_limit):
                 self.stop(record.run_id, reason="time_cap", force=True)
         self._schedule()
-
-    # -- disk ------------------------------------------------------------------------------------------
-    def _protected(self) -> set[str]:
-        with self._lock:
-            live, uses = set(self._live), list(self._uses.items())
-        return protected_runs(self.store, live, uses, self.limits.orphan_seconds, self.session_alive)
-
-    def _prune(self, owner: str | None = None) -> None:
-        """A student's own runs beyond their cap (oldest first), then the least recently used runs
-        beyond the server's cap, never a protected one."""
-        if owner is not None:
-            owned = self._owned(owner)
-            for summary in owned[: max(0, len(owned) - self.limits.max_runs_per_owner)]:
-                self._delete(summary["id"])
-        run_ids = self.store.run_ids()
-        if len(run_ids) <= self.limits.max_runs:
-            return
-        keep = self._protected()
-        candidates = sorted((r for r in run_ids if r not in keep), key=self.store.last_used)
-        for run_id in candidates[: len(run_ids) - self.limits.max_runs]:
-            self._delete(run_id)
-
-    def _delete(self, run_id: str) -> None:
-        with self._lock:
-            if run_id in self._live:
-                return
-            self._finished_cache.pop(run_id, None)
-            self._models.pop(run_id, None)
-        self.store.delete(run_id)
 
 
 def _msg(code: str, **params: Any) -> dict[str, Any]:
