@@ -5,7 +5,8 @@
     backend.py   the backend interface and the in-process backend (a thread per run)
     ray_backend.py, ray_actor.py   the Ray backend: a run per actor of a cluster (TINYLM_RAY_ADDRESS)
     replicas.py  what the manager does when several app replicas share a cluster and the runs folder
-    manager.py   the queue, fair sharing, the janitor, pruning, the models of finished runs
+    manager.py   the queue, fair sharing, the janitor, the models of finished runs
+    pruning.py   which runs the manager deletes, and when (most recently used kept; a student's newest kept)
     session.py   Streamlit glue: a session's runs, the student's id, the sidebar badge
 
 The job itself (a spec and a text → events, checkpoint) is ``tinylm.job.TrainingJob``; the run's
