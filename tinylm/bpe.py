@@ -49,7 +49,15 @@ from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
 from tinylm.errors import TinyLMError
-from tinylm.tokenizer_base import _FORMAT_VERSION, UNKNOWN_CHAR, _bad, _check_header, _check_utf8, _is_int
+from tinylm.tokenizer_base import (
+    _FORMAT_VERSION,
+    UNKNOWN_CHAR,
+    _bad,
+    _check_header,
+    _check_utf8,
+    _is_int,
+    _look_up,
+)
 
 __all__ = [
     "CJK_MAX_CHARS",
@@ -358,13 +366,7 @@ class BPETokenizer:
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """Ids -> the raw bytes they stand for (ids outside the vocabulary give the bytes of "\ufffd")."""
-        table = self._bytes
-        n = len(table)
-        parts = []
-        for i in ids:
-            i = int(i)  # also accepts numpy / torch integers
-            parts.append(table[i] if 0 <= i < n else _UNKNOWN_UTF8)
-        return b"".join(parts)
+        return b"".join(_look_up(self._bytes, ids, _UNKNOWN_UTF8))
 
     def decode(self, ids: Iterable[int]) -> str:
         """Ids -> text. Never raises: broken UTF-8 (e.g. half a character) becomes "\ufffd"."""
@@ -372,12 +374,8 @@ class BPETokenizer:
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         """One display string per id: its text, or hex such as "<e6 88>" for part of a character."""
-        n = len(self._bytes)
-        out = []
-        for i in ids:
-            i = int(i)
-            out.append(_readable_bytes(self._bytes[i]) if 0 <= i < n else UNKNOWN_CHAR)
-        return out
+        pieces = _look_up(self._bytes, ids, None)
+        return [UNKNOWN_CHAR if piece is None else _readable_bytes(piece) for piece in pieces]
 
     def unknown_chars(self, text: str) -> list[str]:
         """Always ``[]``: every character is made of bytes, and every byte is a token."""

@@ -7,7 +7,8 @@ import this small module, so neither has to import the other. The public names a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from tinylm.errors import TinyLMError, short_repr
 
@@ -15,6 +16,7 @@ __all__ = ["UNKNOWN_CHAR"]
 
 UNKNOWN_CHAR = "\ufffd"  # U+FFFD REPLACEMENT CHARACTER: how the unknown token looks
 _FORMAT_VERSION = 1
+T = TypeVar("T")
 
 
 def _bad(detail: str) -> TinyLMError:
@@ -25,6 +27,13 @@ def _bad(detail: str) -> TinyLMError:
 def _is_int(x: Any) -> bool:
     # bool is a subclass of int in Python, but True is not a sensible token id.
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _look_up(table: Sequence[T], ids: Iterable[int], missing: T) -> list[T]:
+    """``table[i]`` for every id, ``missing`` for an id outside the table (ids may be numpy / torch
+    integers). E.g. ``_look_up(["a", "b"], [1, 0, 7], "?") == ["b", "a", "?"]``."""
+    size = len(table)
+    return [table[i] if 0 <= i < size else missing for i in map(int, ids)]
 
 
 def _check_utf8(text: str) -> bytes:

@@ -71,7 +71,7 @@ from tinylm.bpe import (
 )
 from tinylm.config import LIMITS
 from tinylm.errors import TinyLMError, short_repr
-from tinylm.tokenizer_base import _FORMAT_VERSION, UNKNOWN_CHAR, _bad, _check_header, _check_utf8
+from tinylm.tokenizer_base import _FORMAT_VERSION, UNKNOWN_CHAR, _bad, _check_header, _check_utf8, _look_up
 
 __all__ = [
     "CJK_MAX_CHARS",
@@ -170,13 +170,7 @@ class CharTokenizer:
 
     def token_strings(self, ids: Sequence[int]) -> list[str]:
         """One display string per id (here simply its character), e.g. for colouring tokens."""
-        itos = self._itos
-        n = len(itos)
-        out = []
-        for i in ids:
-            i = int(i)  # also accepts numpy / torch integers
-            out.append(itos[i] if 0 <= i < n else UNKNOWN_CHAR)
-        return out
+        return _look_up(self._itos, ids, UNKNOWN_CHAR)
 
     def unknown_chars(self, text: str) -> list[str]:
         """Distinct characters of ``text`` that are not in the vocabulary, in order of first appearance."""
