@@ -7,13 +7,14 @@ Every test taking ``url`` runs twice, once per backend; the PostgreSQL server is
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -397,22 +398,32 @@ def test_migrations_are_idempotent(store):
     assert count(store, "schema_version") == 1
 
 
+def run_together(targets: list[Callable[[], None]], timeout: float) -> None:
+    """Run each target in a thread of its own, all released at the same moment (a barrier); wait."""
+    barrier = threading.Barrier(len(targets))
+
+    def released(target: Callable[[], None]) -> None:
+        barrier.wait()
+        target()
+
+    threads = [threading.Thread(target=released, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+
+
 def test_replicas_starting_at_once_migrate_once(url, clock):
     # Threads: four stores opened at the same moment on an empty database.
-    barrier, stores, errors = threading.Barrier(4), [], []
+    stores, errors = [], []
 
     def start() -> None:
-        barrier.wait()
         try:
             stores.append(ClassroomStore(url, clock=clock))
         except Exception as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=start) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_together([start] * 4, timeout=60)
     try:
         assert not errors, errors
         assert len(stores) == 4 and count(stores[0], "schema_version") == 1
@@ -427,10 +438,8 @@ def test_connections_opening_a_new_sqlite_file_at_once_all_get_in(tmp_path):
     failures = []
     for trial in range(60):
         backend = backend_for(sqlite_url(tmp_path / f"{trial}.sqlite3"))
-        barrier = threading.Barrier(4)
 
-        def open_and_write(backend=backend, barrier=barrier) -> None:  # this trial's
-            barrier.wait()
+        def open_and_write(backend=backend) -> None:  # this trial's
             try:
                 conn = backend.connect()
                 backend.begin(conn, write=True)
@@ -440,11 +449,7 @@ def test_connections_opening_a_new_sqlite_file_at_once_all_get_in(tmp_path):
             except Exception as exc:  # reported below
                 failures.append(exc)
 
-        threads = [threading.Thread(target=open_and_write) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        run_together([open_and_write] * 4, timeout=30)
     assert not failures, failures[:3]
 
 
@@ -479,11 +484,9 @@ def test_processes_starting_at_once_migrate_once(url):
 def test_concurrent_joins_from_two_replicas_stay_consistent(open_store):
     a, b = open_store(limits=Limits(members_per_class=12)), open_store(limits=Limits(members_per_class=12))
     code, _ = a.create_class("busy")
-    barrier = threading.Barrier(8)
     joined, refused, failures = [], [], []
 
     def students(store: ClassroomStore) -> None:
-        barrier.wait()
         for _ in range(2):
             try:
                 joined.append(store.join(code, "Lily"))
@@ -492,11 +495,7 @@ def test_concurrent_joins_from_two_replicas_stay_consistent(open_store):
             except Exception as exc:  # reported below
                 failures.append(exc)
 
-    threads = [threading.Thread(target=students, args=(s,)) for s in [a, b] * 4]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    run_together([functools.partial(students, store) for store in [a, b] * 4], timeout=120)
     assert not failures, failures
     assert len(joined) == 12 and refused == ["class_full"] * 4
     names = [m.display_name for m in a.members(a.find_class(code))]
