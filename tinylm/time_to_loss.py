@@ -448,7 +448,8 @@ def step_equivalent(
     Runs go seed by seed (every setup's seed 0, then every setup's seed 1, ...), and ``on_result``, if
     given, gets the report so far after each run: a bench stopped early still holds every setup at
     the seeds it finished (the loss of a run does not depend on the order)."""
-    missing = [spec for spec in specs if arithmetic_twin(spec, throughput) is None]
+    twins = {spec: arithmetic_twin(spec, throughput) for spec in specs}
+    missing = [spec for spec, twin in twins.items() if twin is None]
     if missing:
         raise ValueError(f"no throughput measured for {missing}: run --measure-throughput for them first")
     work = [
@@ -464,7 +465,7 @@ def step_equivalent(
             if anchor
             else f"wall-clock throughput, {throughput.get('threads')} threads"
         ),
-        "throughput_of": {spec: arithmetic_twin(spec, throughput) for spec in specs},
+        "throughput_of": twins,
         "threads_for_training": threads,
         "file": Path(path).name,
         "load_before": load_average(),
