@@ -69,6 +69,26 @@ def test_first_muon_step_moves_the_weight_by_the_scaled_orthogonalised_gradient(
     assert singular_values.min() > 0.65 and singular_values.max() < 1.25
 
 
+def test_muon_steps_matrices_of_one_shape_together_exactly_as_one_at_a_time():
+    """Muon stacks same-shape matrices for Newton–Schulz: three steps of it, with weight decay and
+    mixed shapes, must leave every weight where a Muon of its own would."""
+    shapes = [(24, 8), (8, 8), (24, 8), (8, 8), (24, 8)]
+    together = [torch.nn.Parameter(random_matrix(shape, seed=i) * 0.1) for i, shape in enumerate(shapes)]
+    alone = [torch.nn.Parameter(p.detach().clone()) for p in together]
+    grouped = Muon(together, lr=0.05, weight_decay=0.1)
+    single = [Muon([p], lr=0.05, weight_decay=0.1) for p in alone]
+    for step in range(3):
+        for i, (a, b) in enumerate(zip(together, alone, strict=True)):
+            gradient = random_matrix(a.shape, seed=100 * step + i, condition=50.0)
+            a.grad, b.grad = gradient.clone(), gradient.clone()
+        grouped.step()
+        for optimizer in single:
+            optimizer.step()
+    for a, b in zip(together, alone, strict=True):
+        assert torch.allclose(a.detach(), b.detach(), atol=1e-6)
+    assert not torch.allclose(together[0].detach(), random_matrix(shapes[0], seed=0) * 0.1)  # they moved
+
+
 def test_muon_refuses_vectors():
     with pytest.raises(ValueError, match="2-D"):
         Muon([torch.nn.Parameter(torch.ones(5))])
