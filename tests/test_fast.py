@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from tests.helpers import make_model
-from tinylm.fast import autocast, bf16_speedup, make_optimizer, resolve_precision
+from tinylm import CharTokenizer, TrainConfig, Trainer
+from tinylm.data import prepare_data
+from tinylm.fast import autocast, bf16_speedup, faster_precision, make_optimizer, resolve_precision
 
 
 def test_precision_resolution():
@@ -58,3 +60,33 @@ def test_fused_adamw_matches_the_reference_implementation():
             optimizer.step()
     for a, b in zip(reference.parameters(), fused.parameters(), strict=True):
         assert torch.allclose(a, b, atol=3e-4)  # steps of ~1e-2; ordering of float sums differs
+
+
+def test_faster_precision_times_the_model_without_changing_it():
+    model = make_model(dropout=0.1)
+    model.train()
+    x = torch.randint(0, 50, (4, 16))
+    y = torch.randint(0, 50, (4, 16))
+    weights = [p.detach().clone() for p in model.parameters()]
+    random_state = torch.get_rng_state()
+    assert faster_precision(model, x, y, repeats=1) in ("fp32", "bf16")
+    assert all(torch.equal(p, w) for p, w in zip(model.parameters(), weights, strict=True))
+    assert all(p.grad is None for p in model.parameters())
+    assert torch.equal(torch.get_rng_state(), random_state)  # dropout's draws were given back
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_precision_asked_for_is_kept_and_auto_ends_as_one_of_the_two(small_text, precision):
+    tokenizer = CharTokenizer.from_text(small_text)
+    data = prepare_data(small_text, tokenizer, context_len=16)
+    for asked in (precision, "auto"):
+        config = TrainConfig(max_steps=2, batch_size=4, precision=asked)
+        trainer = Trainer(make_model(tokenizer.vocab_size), tokenizer, data, config)
+        trainer.run()
+        assert trainer.step == 2
+        if asked == "auto":  # fp32 where bf16 matmuls are slow, else whichever ran the model faster
+            assert trainer.precision in ("fp32", "bf16")
+            if resolve_precision("auto") == "fp32":
+                assert trainer.precision == "fp32"
+        else:
+            assert trainer.precision == precision

@@ -37,7 +37,7 @@ import torch
 
 from tinylm.data import TokenData
 from tinylm.errors import TinyLMError
-from tinylm.fast import autocast, make_optimizer, resolve_precision
+from tinylm.fast import autocast, faster_precision, make_optimizer, resolve_precision
 from tinylm.generate import SamplingSettings, generate
 from tinylm.model import TinyLM
 from tinylm.muon import Muon
@@ -415,6 +415,11 @@ class Trainer:
         healthy_step = 0
         context = model.config.context_len
         tokens_per_step = config.batch_size * context
+        if config.precision == "auto" and self.precision == "bf16":  # fast bf16 matmuls: is the model?
+            probe = torch.Generator().manual_seed(config.seed + 1)  # the training batches stay the seed's
+            self.precision = faster_precision(
+                model, *self.data.train_batch(config.batch_size, context, probe)
+            )
 
         self.state = "running"
         elapsed = 0.0  # training wall time, pauses excluded, evaluations included
