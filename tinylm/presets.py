@@ -50,7 +50,8 @@ PRESETS: dict[str, Preset] = {
     # the loss reached in a fixed time. Swept around it afterwards (README): muon_lr 0.01-0.04, lr
     # 1.2e-2 / 1.6e-2, a cosine to zero, a faster embedding (embedding_lr_scale 5, 20): none better;
     # 3 layers instead of 4 was 0.012 better (945 steps), 0.009 on the wall clock: within the seeds'
-    # range, not adopted. On today's faster machine, wall clock, 2 threads: 1.624 in 60 s, 1.525 in 240 s.
+    # range, not adopted. Wall clock, 2 threads: on an Intel Xeon 1.624 in 60 s, 1.525 in 240 s; on
+    # an AMD EPYC (Zen 4) 1.636 / 1.540, where the old preset needs 196-211 s for the 60 s loss (~3.4x).
     "live": Preset(
         "live",
         model={
