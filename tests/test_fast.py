@@ -1,10 +1,19 @@
+import time
+
 import pytest
 import torch
 
 from tests.helpers import make_model
 from tinylm import CharTokenizer, TrainConfig, Trainer
 from tinylm.data import prepare_data
-from tinylm.fast import autocast, bf16_speedup, faster_precision, make_optimizer, resolve_precision
+from tinylm.fast import (
+    autocast,
+    bf16_speedup,
+    faster_precision,
+    fastest_call,
+    make_optimizer,
+    resolve_precision,
+)
 
 
 def test_precision_resolution():
@@ -15,6 +24,22 @@ def test_precision_resolution():
     assert (resolve_precision("auto") == "bf16") == (bf16_speedup() >= 1.3)
     with pytest.raises(ValueError):
         resolve_precision("fp8")
+
+
+def test_fastest_call_counts_calls_or_fills_its_budget_and_keeps_the_shortest():
+    durations = iter([0.05, 0.01, 0.03])
+    calls = []
+
+    def work() -> None:
+        calls.append(1)
+        time.sleep(next(durations))
+
+    best = fastest_call(work, calls=3)
+    assert len(calls) == 3
+    assert 0.01 <= best < 0.03  # the shortest of the three sleeps, not the first or the mean
+    budget_calls = []
+    fastest_call(lambda: budget_calls.append(1), budget=0.02)
+    assert len(budget_calls) > 3  # many quick calls fit in 20 ms
 
 
 def test_bf16_autocast_leaves_the_loss_essentially_unchanged():

@@ -19,11 +19,25 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 
 PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def fastest_call(work: Callable[[], object], calls: int = 0, budget: float = 0.0) -> float:
+    """The shortest wall time, in seconds, of one ``work()`` over ``calls`` calls, or over as many calls
+    as fit in ``budget`` seconds (the best of many: the least disturbed by the rest of the machine)."""
+    best = float("inf")
+    deadline = time.perf_counter() + budget
+    done = 0
+    while done < calls or time.perf_counter() < deadline:
+        start = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - start)
+        done += 1
+    return best
 
 
 @functools.cache
@@ -33,18 +47,8 @@ def bf16_speedup() -> float:
         return 0.0
     a32, b32 = torch.randn(256, 256), torch.randn(256, 256)
     a16, b16 = a32.bfloat16(), b32.bfloat16()
-
-    def best_of(a: torch.Tensor, b: torch.Tensor, budget: float = 0.05) -> float:
-        best = float("inf")
-        deadline = time.perf_counter() + budget
-        while time.perf_counter() < deadline:
-            start = time.perf_counter()
-            a @ b
-            best = min(best, time.perf_counter() - start)
-        return best
-
-    best_of(a16, b16, 0.01)  # warm up the kernels
-    return best_of(a32, b32) / best_of(a16, b16)
+    fastest_call(lambda: a16 @ b16, budget=0.01)  # warm up the kernels
+    return fastest_call(lambda: a32 @ b32, budget=0.05) / fastest_call(lambda: a16 @ b16, budget=0.05)
 
 
 def resolve_precision(precision: str = "auto") -> str:
@@ -67,20 +71,16 @@ def faster_precision(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, r
     Leaves no trace: no optimizer step, gradients cleared, the random state (dropout) restored.
     """
 
-    def best_pass(precision: str, passes: int = repeats) -> float:
-        best = float("inf")
-        for _ in range(passes):
-            start = time.perf_counter()
-            with autocast(precision):
-                loss = model(x, y).loss
-            loss.backward()
-            best = min(best, time.perf_counter() - start)
-            model.zero_grad(set_to_none=True)
-        return best
+    def forward_and_backward(precision: str) -> None:
+        with autocast(precision):
+            loss = model(x, y).loss
+        loss.backward()
+        model.zero_grad(set_to_none=True)
 
     with torch.random.fork_rng():
-        best_pass("fp32", passes=1)  # warm-up: the first pass allocates
-        fp32, bf16 = best_pass("fp32"), best_pass("bf16")
+        forward_and_backward("fp32")  # warm-up: the first pass allocates
+        fp32 = fastest_call(lambda: forward_and_backward("fp32"), calls=repeats)
+        bf16 = fastest_call(lambda: forward_and_backward("bf16"), calls=repeats)
     return "bf16" if fp32 >= BF16_MODEL_SPEEDUP * bf16 else "fp32"
 
 
