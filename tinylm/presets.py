@@ -52,6 +52,8 @@ PRESETS: dict[str, Preset] = {
     # 3 layers instead of 4 was 0.012 better (945 steps), 0.009 on the wall clock: within the seeds'
     # range, not adopted. Wall clock, 2 threads: on an Intel Xeon 1.624 in 60 s, 1.525 in 240 s; on
     # an AMD EPYC (Zen 4) 1.636 / 1.540, where the old preset needs 196-211 s for the 60 s loss (~3.4x).
+    # Also on the EPYC, 60 s, n=2 (README): context 32 (batch 48) +0.029, 8 heads +0.056, d_ff 128 +0.022
+    # worse; context 128 (batch 12) -0.008 and 2 heads +0.009 within the seeds' range: not adopted.
     "live": Preset(
         "live",
         model={
