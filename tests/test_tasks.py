@@ -1,7 +1,7 @@
 """The algorithmic tasks are learnable: the settings the app recommends (tinylm.presets.RECOMMENDED) reach
 high exact-match accuracy on held-out questions (never seen in training), for every built-in task.
 
-Each task trains its own small model for one to four thousand steps with one torch thread. The four
+Each task trains its own small model for 1 500 to 5 000 steps with one torch thread. The four
 trainings run two at a time in separate processes, one per core: a model this small gains little from
 a second thread, so two one-thread trainings side by side take about half the time of running them one
 after the other. The exact-match metric itself is tested in test_task_generators.py.

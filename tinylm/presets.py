@@ -79,7 +79,7 @@ DEFAULT_PRESET = "live"
 
 # Settings that make each built-in corpus learn visibly in a lesson, measured with one thread on the
 # project's 2-core machine (tiny model; exact match on 200 held-out questions; seed 0 unless noted):
-# the stories learn with the default "live" preset in 60 s; the tasks need one to four thousand steps.
+# the stories learn with the default "live" preset in 60 s; the tasks need 1 500 to 5 000 steps.
 #   sort     sinusoidal, lr 3e-3, 1500-step schedule (the setting used): seed 0 0.78 after 500, 0.99
 #            after 1000, 1.0 after 1500; seed 1 0.49 after 500, 0.95 after 1000, 0.985 after 1500
 #            (lr 1e-2 is seed-sensitive: seed 0 1.0 but seed 1 only 0.54 after a 1000-step schedule)
