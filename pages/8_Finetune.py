@@ -32,7 +32,7 @@ from ui.train_view import duration
 from ui.widgets import markdown_literal
 
 RANKS = (1, 2, 4, 8, 16, 32)
-STEPS = (10, 20, 50, 100, 150, 200, 300, 400)
+STEPS = (10, 20, 50, 100, 150, 200, 300, 400, 500)  # every task's recommended steps among them
 PARTS = ("q", "k", "v", "o", "fc1", "fc2")
 N_EXAMPLES = 20  # held-out prompts offered for the before / after comparison
 

@@ -12,6 +12,7 @@ import ui.layout
 from tests.app.conftest import chart
 from tests.app.plotly_data import decode
 from tests.conftest import ROOT
+from tinylm.finetune import RECOMMENDED_FINETUNE
 from tinylm.finetune_tasks import finetune_examples
 from ui import runs
 from ui.i18n import t
@@ -59,6 +60,13 @@ def metric(at: AppTest, label: str) -> str:
     return values[-1]
 
 
+def test_the_steps_slider_offers_every_tasks_recommended_steps():
+    at = open_finetune("en", base="demo:stories-en")
+    offered = at.select_slider(key="finetune.steps").options
+    for task, advice in RECOMMENDED_FINETUNE.items():
+        assert str(advice["max_steps"]) in offered, task
+
+
 def test_an_english_base_offers_the_english_tasks_and_explains_why_not_the_chinese_ones():
     at = open_finetune("en", base="demo:stories-en")
     assert at.title[0].value == "8 · Fine-tuning"
@@ -67,7 +75,7 @@ def test_an_english_base_offers_the_english_tasks_and_explains_why_not_the_chine
     shown = texts(at)
     assert t("finetune.unfit_title", "en", n=3) in [e.label for e in at.expander]
     assert shown.count("This model never saw") == 3  # error.task_unknown_chars, for each Chinese task
-    assert metric(at, "Recommended steps") == "400"  # qa-en
+    assert metric(at, "Recommended steps") == "500"  # qa-en
     at.radio(key="finetune.mode").set_value("probe").run()
     assert not at.exception and t("finetune.mode_help.probe", "en") in texts(at)
     assert at.query_params["mode"] in (["probe"], "probe")
