@@ -32,7 +32,9 @@ from ui.train_view import duration
 from ui.widgets import markdown_literal
 
 RANKS = (1, 2, 4, 8, 16, 32)
-STEPS = (10, 20, 50, 100, 150, 200, 300, 400, 500)  # every task's recommended steps among them
+# the slider's step counts, every task's recommended steps among them (whatever they are retuned to)
+RECOMMENDED_STEPS = {advice["max_steps"] for advice in RECOMMENDED_FINETUNE.values()}
+STEPS = tuple(sorted({10, 20, 50, 100, 150, 200, 300, 400} | RECOMMENDED_STEPS))
 PARTS = ("q", "k", "v", "o", "fc1", "fc2")
 N_EXAMPLES = 20  # held-out prompts offered for the before / after comparison
 
