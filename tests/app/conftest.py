@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -82,6 +83,16 @@ def chart(at: AppTest, key: str) -> dict | None:
         if element.proto.id.endswith(key):
             return json.loads(element.proto.spec)
     return None
+
+
+def shown_as_code(text: str) -> str:
+    """What an ``st.code`` block holds for ``text``: Streamlit drops one leading and one trailing newline of
+    the body (streamlit/elements/code.py), so a sample that ends in a blank line shows one newline fewer.
+
+    >>> shown_as_code("upon a time.\\n\\n\\n")
+    'upon a time.\\n\\n'
+    """
+    return re.sub(r"\n\Z", "", re.sub(r"\A\n", "", text))
 
 
 @cache

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.i18n
 import ui.layout
-from tests.app.conftest import PAGE_FILES
+from tests.app.conftest import PAGE_FILES, shown_as_code
 from tests.app.plotly_data import decode
 from tests.conftest import ROOT
 from tinylm.checkpoint import checkpoint_zip_bytes, read_checkpoint_zip
@@ -152,7 +152,7 @@ def test_a_short_run_learns_and_its_model_becomes_every_pages_model(english, fre
     assert loss["layout"]["shapes"][0]["y0"] == pytest.approx(view.data["unigram_entropy"])
     # Samples: one code block per sample, all continuing the prompt.
     shown = [code.value for code in at.code]
-    assert [text for _, text in reversed(view.samples)] == shown[-len(view.samples) :]
+    assert [shown_as_code(text) for _, text in reversed(view.samples)] == shown[-len(view.samples) :]
     assert all(text.startswith("Once upon a time") for text in shown[-len(view.samples) :])
     # Attention: the newest snapshot, row-stochastic and causal.
     weights = np.asarray(decode(chart(at, "train.attention_chart")["data"][0]["z"]), dtype=float)

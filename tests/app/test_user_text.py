@@ -30,7 +30,7 @@ from streamlit.testing.v1 import AppTest
 import ui.i18n
 import ui.layout
 import ui.runs
-from tests.app.conftest import PAGE_FILES, FakeJobs, open_page
+from tests.app.conftest import PAGE_FILES, FakeJobs, open_page, shown_as_code
 from tests.conftest import ROOT
 from tinylm import BPETokenizer, Checkpoint, ModelConfig, TinyLM
 from tinylm.checkpoint import checkpoint_zip_bytes
@@ -304,3 +304,16 @@ def test_train_page_shows_hostile_file_names_checkpoints_and_errors_literally(la
     markdown = [read_back(site.value) for site in home if site.kind == "markdown"]
     assert any(all(part in shown for part in expected) for shown in markdown)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("text", ["upon a time.\n\n\n", "\n\nupon\n", "upon", "\n", ""])
+def test_shown_as_code_is_what_st_code_holds(text):
+    """The tests compare samples with code blocks through shown_as_code: checked against Streamlit itself."""
+
+    def script(body: str) -> None:
+        import streamlit as st
+
+        st.code(body, language=None)
+
+    at = AppTest.from_function(script, args=(text,)).run()
+    assert [block.value for block in at.code] == [shown_as_code(text)]
