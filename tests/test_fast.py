@@ -7,13 +7,17 @@ from tests.helpers import make_model
 from tinylm import CharTokenizer, TrainConfig, Trainer
 from tinylm.data import prepare_data
 from tinylm.fast import (
+    SHORT_CONTEXT,
+    additive_causal_mask,
     autocast,
+    batched_causal_attention,
     bf16_speedup,
     faster_precision,
     fastest_call,
     make_optimizer,
     resolve_precision,
 )
+from tinylm.model import attention_explicit
 
 
 def test_precision_resolution():
@@ -114,3 +118,26 @@ def test_a_precision_asked_for_is_kept_and_auto_ends_as_one_of_the_two(small_tex
         assert trainer.precision == "fp32"
     else:  # whichever ran the model faster
         assert trainer.precision in ("fp32", "bf16")
+
+
+def test_the_additive_causal_mask_hides_exactly_the_later_keys():
+    mask = additive_causal_mask(5, torch.float32, torch.device("cpu"))
+    assert torch.equal(mask == 0, torch.ones(5, 5, dtype=torch.bool).tril())
+    assert torch.all(mask[~(mask == 0)] == float("-inf"))
+
+
+@pytest.mark.parametrize("n_tokens", [1, 7, SHORT_CONTEXT])
+def test_batched_causal_attention_is_the_explicit_formula_in_values_and_gradients(n_tokens):
+    generator = torch.Generator().manual_seed(n_tokens)
+    inputs = [torch.randn(2, 3, n_tokens, 8, generator=generator, requires_grad=True) for _ in range(3)]
+    upstream = torch.randn(2, 3, n_tokens, 8, generator=generator)
+    batched = batched_causal_attention(*inputs)
+    batched_grads = torch.autograd.grad(batched, inputs, upstream)
+    explicit, _ = attention_explicit(*inputs)
+    explicit_grads = torch.autograd.grad(explicit, inputs, upstream)
+    torch.testing.assert_close(batched, explicit, atol=1e-5, rtol=1e-5)
+    for ours, reference in zip(batched_grads, explicit_grads, strict=True):
+        torch.testing.assert_close(ours, reference, atol=1e-5, rtol=1e-5)
+    with autocast("bf16"):  # the trainer's bf16 path runs it too: same numbers to bf16's precision
+        in_bf16 = batched_causal_attention(*inputs)
+    torch.testing.assert_close(in_bf16.float(), explicit, atol=0.05, rtol=0.05)

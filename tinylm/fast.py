@@ -12,6 +12,11 @@
   Where the two are about as fast (the d_model 128 demo model there: 0.97-1.06x) timings under load
   can still tip the choice either way, and the two precisions round differently: a run is exactly
   reproducible only with a precision asked for ("fp32"), not with "auto".
+* attention over short contexts (training, T ≤ 128): two batched matmuls around a softmax
+  (``batched_causal_attention``) instead of torch's fused CPU kernel. The fused kernel tiles for long
+  sequences; at T = 64 and d_k = 16 (the live preset) its forward and backward took 2.9 ms per layer on
+  two threads against 2.4 ms batched (5.1 vs 4.4 ms on one thread), and up to 2x that gap for T = 32
+  or d_k = 32; from T = 256 up the fused kernel is as fast or faster (AMD EPYC, 2026-12-02).
 * fused AdamW: one kernel updates all parameters instead of a Python loop over them.
 * threads: one torch thread per training job in the app (two jobs with two threads each on a 2-core
   machine fight and run many times slower); the CLI uses every core.
@@ -87,6 +92,33 @@ def faster_precision(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, r
             fp32 = min(fp32, fastest_call(lambda: forward_and_backward("fp32"), calls=1))
             bf16 = min(bf16, fastest_call(lambda: forward_and_backward("bf16"), calls=1))
     return "bf16" if fp32 >= BF16_MODEL_SPEEDUP * bf16 else "fp32"
+
+
+# Up to this many tokens, self-attention without a cached past runs as batched matmuls (see above)
+SHORT_CONTEXT = 128
+
+
+@functools.lru_cache(maxsize=16)
+def additive_causal_mask(n_tokens: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """M (T × T): 0 on and below the diagonal, −∞ above it (key after query), so softmax gives it 0.
+
+    >>> additive_causal_mask(3, torch.float32, torch.device("cpu"))
+    tensor([[0., -inf, -inf],
+            [0., 0., -inf],
+            [0., 0., 0.]])
+    """
+    return torch.full((n_tokens, n_tokens), float("-inf"), dtype=dtype, device=device).triu(1)
+
+
+def batched_causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(Q Kᵀ / sqrt(d_k) + M) V for q, k, v of shape (B, H, T, d_k), every query with its own
+    and the earlier tokens: the heads of all sequences as one batch of B·H matrix products, the scaling
+    and the mask M folded into the first one (``baddbmm``: M + α · Q Kᵀ, α = 1/sqrt(d_k))."""
+    batch, heads, n_tokens, head_dim = q.shape
+    queries, keys, values = (t.reshape(batch * heads, n_tokens, head_dim) for t in (q, k, v))
+    mask = additive_causal_mask(n_tokens, queries.dtype, queries.device)
+    scores = torch.baddbmm(mask, queries, keys.transpose(1, 2), alpha=head_dim**-0.5)
+    return torch.bmm(torch.softmax(scores, dim=-1), values).view(batch, heads, n_tokens, head_dim)
 
 
 def autocast(precision: str) -> contextlib.AbstractContextManager:

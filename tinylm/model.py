@@ -14,8 +14,8 @@ cross-entropy of the true next token; generation samples one token at a time and
 
 Only basic torch operations are used, so every line maps to a formula. The one speed concession:
 when nobody asks to *see* the attention weights, attention runs through torch's fused
-``scaled_dot_product_attention``, which computes the same numbers (tests check it) without keeping
-the (T × T) weight matrix.
+``scaled_dot_product_attention`` (or, for short contexts, two batched matmuls: tinylm/fast.py), which
+compute the same numbers (tests check it) without handing back the (T × T) weight matrix.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from tinylm.config import ModelConfig
+from tinylm.fast import SHORT_CONTEXT, batched_causal_attention
 from tinylm.positional import apply_rope, rope_angles, sinusoidal_positional_encoding
 
 
@@ -175,11 +176,14 @@ def fused_attention(
 
     The causal mask is passed in the cheapest form the shapes allow (T_q queries, T_k keys):
 
-        T_q = T_k   no cached past: the usual lower-triangular mask (``is_causal``)
+        T_q = T_k   no cached past: the usual lower-triangular mask (``is_causal``); for short
+                    contexts without dropout, two batched matmuls instead (faster there, tinylm/fast.py)
         T_q = 1     one new token after a cached past: it may look at every key, no mask
         otherwise   a chunk after a cached past: ``causal_mask(T_q, T_k)``
     """
     n_queries, n_keys = q.shape[2], k.shape[2]
+    if n_queries == n_keys and n_keys <= SHORT_CONTEXT and dropout_p == 0.0:
+        return batched_causal_attention(q, k, v)
     if n_queries == n_keys:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)
     if n_queries == 1:
