@@ -54,6 +54,9 @@ PRESETS: dict[str, Preset] = {
     # an AMD EPYC (Zen 4) 1.636 / 1.540, where the old preset needs 196-211 s for the 60 s loss (~3.4x).
     # Also on the EPYC, 60 s, n=2 (README): context 32 (batch 48) +0.029, 8 heads +0.056, d_ff 128 +0.022
     # worse; context 128 (batch 12) -0.008 and 2 heads +0.009 within the seeds' range: not adopted.
+    # With the batched short-context attention (tinylm/fast.py; faster on 2 threads), the EPYC, the same
+    # code for both: 1.626 in 60 s (1 058-1 164 steps) against the old preset's 1.629 in 240 s — the 4x,
+    # by the median and by 0.003; 1.536 in 240 s; context 128 (batch 12) +0.010 there: not adopted.
     "live": Preset(
         "live",
         model={
