@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tinylm.model
+from tinylm.bench import cpu_name, cpu_vector_flags
 from tinylm.fast import SHORT_CONTEXT, use_threads
 from tinylm.time_to_loss import load_average, parse_setup, run_one
 
@@ -48,7 +49,8 @@ def main() -> None:
         "setup": args.setup,
         "seconds": args.seconds,
         "threads": args.threads,
-        "machine": platform.processor() or platform.machine(),
+        "machine": cpu_name() or platform.machine(),
+        "cpu_flags": cpu_vector_flags(),
         "runs": runs,
     }
     if args.json:

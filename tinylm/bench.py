@@ -58,6 +58,30 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_vector_flags(cpuinfo: str | None = None) -> list[str]:
+    """The vector-unit flags of /proc/cpuinfo that change what a kernel costs.
+
+    The same "AMD EPYC" name has come with AVX2 only and with AVX-512 + bf16 units here, and
+    torch's capability string says AVX2 on both, so a figure records which it was measured on.
+
+    >>> cpu_vector_flags("flags\t: fpu sse2 avx2 fma avx512f\n")
+    ['avx2', 'fma', 'avx512f']
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return []
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            present = set(line.split(":", 1)[1].split())
+            return [flag for flag in VECTOR_FLAGS if flag in present]
+    return []
+
+
 def matmul_peak(dtype: torch.dtype, size: int = 1024, seconds: float = 1.0) -> float:
     """Best GFLOP/s of a size³ matmul over about `seconds`."""
     a, b = torch.randn(size, size).to(dtype), torch.randn(size, size).to(dtype)
@@ -254,6 +278,7 @@ def run_benchmarks(args: argparse.Namespace) -> int:
             "cores": os.cpu_count(),
             "torch": torch.__version__,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "cpu_flags": cpu_vector_flags(),
             "python": platform.python_version(),
         },
         "corpus": corpus,
