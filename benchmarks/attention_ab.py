@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def main() -> None:
         "setup": args.setup,
         "seconds": args.seconds,
         "threads": args.threads,
-        "machine": cpu_name() or platform.machine(),
+        "machine": cpu_name(),
         "cpu_flags": cpu_vector_flags(),
         "runs": runs,
     }

@@ -48,21 +48,28 @@ RECIPE_BATCH = 12
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 
 
+def cpuinfo_field(key: str, cpuinfo: str | None = None) -> str | None:
+    """The value of the first `key : value` line of /proc/cpuinfo (or of `cpuinfo`), None if absent."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+    for line in cpuinfo.splitlines():
+        if line.startswith(key):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
 def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return cpuinfo_field("model name") or platform.processor() or platform.machine()
 
 
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16")
 
 
 def cpu_vector_flags(cpuinfo: str | None = None) -> list[str]:
-    """The vector-unit flags of /proc/cpuinfo that change what a kernel costs.
+    r"""The vector-unit flags of /proc/cpuinfo that change what a kernel costs.
 
     The same "AMD EPYC" name has come with AVX2 only and with AVX-512 + bf16 units here, and
     torch's capability string says AVX2 on both, so a figure records which it was measured on.
@@ -70,16 +77,8 @@ def cpu_vector_flags(cpuinfo: str | None = None) -> list[str]:
     >>> cpu_vector_flags("flags\t: fpu sse2 avx2 fma avx512f\n")
     ['avx2', 'fma', 'avx512f']
     """
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return []
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            present = set(line.split(":", 1)[1].split())
-            return [flag for flag in VECTOR_FLAGS if flag in present]
-    return []
+    present = set((cpuinfo_field("flags", cpuinfo) or "").split())
+    return [flag for flag in VECTOR_FLAGS if flag in present]
 
 
 def matmul_peak(dtype: torch.dtype, size: int = 1024, seconds: float = 1.0) -> float:
