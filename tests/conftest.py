@@ -42,6 +42,18 @@ def char_tokenizer() -> CharTokenizer:
     return CharTokenizer.from_text(SMALL_TEXT)
 
 
+@pytest.fixture(autouse=True)
+def _the_process_keeps_its_main_module():
+    """Streamlit's script runner, which AppTest runs inside this process, puts the script it ran into
+    ``sys.modules["__main__"]`` and leaves it there. A later "spawn" process pool (the sweep command, the
+    time-to-loss bench) re-runs ``__main__`` by its path in every child, and AppTest.from_function's
+    temporary script fails there (NameError: __args): the pool breaks in whichever xdist worker ran
+    such an AppTest first. Every test gets the process's own main module back."""
+    main_module = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main_module
+
+
 def _xdist_scope(path: str) -> str:
     """The unit of work a pytest-xdist worker takes whole: every browser test together (one app server,
     one Chromium), any other test with its file (its module fixtures: a Ray cluster, a PostgreSQL
